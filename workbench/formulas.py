@@ -49,24 +49,32 @@ def _clip_low(x, low: float):
 
 
 # -- F1 ----------------------------------------------------------------------------------------
+def _neg_abs(a):
+    """-|a| written with `where`, so its gradient at 0 is -1 (that of the x >= 0 branch).
+
+    torch's abs has gradient 0 at 0, which would silently zero d/dx of the formulas below there.
+    """
+    return _lib(a).where(a >= 0, -a, a)
+
+
 def sigmoid(x):
     """F1: f(x) = 1 / (1 + e^(-x)), stable for any x (x = ±1000 gives exactly 1 and 0).
 
     e^(-|x|) is always in (0, 1], so nothing overflows: for x >= 0 use 1/(1+e^(-x)), for x < 0
-    the algebraically equal e^x/(1+e^x).
+    the algebraically equal e^x/(1+e^x). Both branches are finite, so gradients are too.
     """
     a = _as_array(x)
-    lib = _lib(a)
-    e = lib.exp(-lib.abs(a))
-    out = lib.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    e = _lib(a).exp(_neg_abs(a))
+    out = _lib(a).where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     return _like(out, x)
 
 
 def log_sigmoid(x):
-    """log σ(x) = -log(1 + e^(-x)) = min(x, 0) - log1p(e^(-|x|)), finite for any finite x."""
+    """log σ(x): -log1p(e^(-x)) for x >= 0, x - log1p(e^x) for x < 0; finite for any finite x."""
     a = _as_array(x)
     lib = _lib(a)
-    out = lib.minimum(a, lib.zeros_like(a)) - lib.log1p(lib.exp(-lib.abs(a)))
+    soft = lib.log1p(lib.exp(_neg_abs(a)))
+    out = lib.where(a >= 0, -soft, a - soft)
     return _like(out, x)
 
 
@@ -87,14 +95,14 @@ def binary_cross_entropy(p, y, eps: float = EPS):
 
 
 def binary_cross_entropy_with_logits(z, y):
-    """F3 from logits z (p = σ(z)), exact and stable: per sample max(z,0) - z·y + log1p(e^(-|z|)).
+    """F3 from logits z (p = σ(z)), exact and stable, mean over samples (nats).
 
-    That is the log-sum-exp form of -[y log σ(z) + (1-y) log σ(-z)]; no clipping is needed.
+    Per sample -[y log σ(z) + (1-y) log σ(-z)] = (1 - y) z - log σ(z), using log σ(-z) =
+    log σ(z) - z and the stable log_sigmoid: the log-sum-exp form, no clipping needed
+    (z = -1000 with y = 1 costs exactly 1000 nats).
     """
     z, y = _as_array(z), _as_array(y)
-    lib = _lib(z)
-    per_sample = lib.maximum(z, lib.zeros_like(z)) - z * y + lib.log1p(lib.exp(-lib.abs(z)))
-    return per_sample.mean()
+    return ((1.0 - y) * z - log_sigmoid(z)).mean()
 
 
 # -- F2 ----------------------------------------------------------------------------------------

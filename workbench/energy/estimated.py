@@ -31,16 +31,16 @@ class ProcessTreeClock:
     def __init__(self, root_pid: int | None = None, pids_fn: Callable[[], Iterable[int]] | None = None):
         self.root_pid = root_pid if root_pid is not None else os.getpid()
         self.pids_fn = pids_fn
-        self._known: dict[tuple[int, float], tuple[psutil.Process, float]] = {}  # (pid, created) -> (proc, last s)
+        # (pid, create_time) -> (process, CPU s at last sight, parent pid at last sight)
+        self._known: dict[tuple[int, float], tuple[psutil.Process, float, int]] = {}
         self._departed_s = 0.0
 
     def _roots(self) -> list[int]:
         extra = list(self.pids_fn()) if self.pids_fn else []
         return [self.root_pid] + [p for p in extra if p != self.root_pid]
 
-    def cpu_s(self) -> float:
-        """CPU seconds (user + system) of every process ever seen in the trees."""
-        live: dict[tuple[int, float], psutil.Process] = {}
+    def _live(self) -> dict[tuple[int, float], psutil.Process]:
+        live = {}
         for pid in self._roots():
             try:
                 root = psutil.Process(pid)
@@ -52,32 +52,28 @@ class ProcessTreeClock:
                     live[(p.pid, p.create_time())] = p
                 except psutil.NoSuchProcess:
                     pass
-        for key, (proc, last) in self._known.items():  # orphans: left the tree, maybe running
+        for key, (proc, _, _) in self._known.items():  # orphans: left the tree, still running
             if key not in live and proc.is_running():
                 live[key] = proc
-        total = 0.0
-        seen = {}
-        for key, proc in live.items():
-            try:
-                s = _tree_time_s(proc)
-            except (psutil.NoSuchProcess, psutil.ZombieProcess):
-                continue
-            seen[key] = (proc, s)
-            total += s
-        for key, (proc, last) in self._known.items():
-            if key not in seen and not self._reaped_by_tree(proc, seen):
-                self._departed_s += last  # died outside the tree: its time is nowhere else
-        self._known = seen
-        return total + self._departed_s
+        return live
 
-    @staticmethod
-    def _reaped_by_tree(proc: psutil.Process, seen) -> bool:
-        """A process that vanished while its parent is still followed was waited for by it."""
-        try:
-            ppid = proc.ppid()  # cached by psutil at creation when the process is gone
-        except psutil.Error:
-            return False
-        return any(pid == ppid for pid, _ in seen)
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) of every process seen in the trees so far."""
+        seen = {}
+        for key, proc in self._live().items():
+            try:
+                with proc.oneshot():
+                    seen[key] = (proc, _tree_time_s(proc), proc.ppid())
+            except psutil.Error:
+                pass
+        pids = {pid for pid, _ in seen} | {pid for pid, _ in self._known}
+        for key, (_, last_s, ppid) in self._known.items():
+            # gone, and its parent is not one we follow: nobody in the tree reaped it, so its
+            # time shows up in no cutime we read; keep its last seen figure
+            if key not in seen and ppid not in pids:
+                self._departed_s += last_s
+        self._known = seen
+        return sum(s for _, s, _ in seen.values()) + self._departed_s
 
 
 class CpuTimeMeter(Meter):

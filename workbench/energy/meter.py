@@ -64,8 +64,8 @@ class Meter:
 
     def read(self) -> Reading:
         """Cumulative reading since start(). May raise MeterError if the sensor fails."""
-        t_s = self.clock() - self._t0
         energy_j = self._energy_j()
+        t_s = self.clock() - self._t0  # after the read: a slow read must not inflate power
         power_w = self._power_w(t_s, energy_j)
         self._prev = (t_s, energy_j)
         temp_c = self._temp_c()

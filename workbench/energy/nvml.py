@@ -184,6 +184,9 @@ class NvmlMeter(Meter):
             raise
 
     def close(self) -> None:
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         try:
             self.nv.nvmlShutdown()
         except Exception as exc:

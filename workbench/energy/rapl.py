@@ -53,7 +53,7 @@ class Domain:
     total_uj: int = 0  # accumulated since start, wraps unfolded
 
 
-def find_domains(root: Path, reader: Callable[[Path], str] = read_text) -> tuple[list[Domain], list[str]]:
+def find_domains(root: Path, reader: Callable[[Path], str]) -> tuple[list[Domain], list[str]]:
     """The domains to sum (packages + dram) and the ones left out, as one-line notes."""
     if not root.is_dir():
         raise MeterError(f"RAPL: {root} does not exist (no powercap driver: not Linux, a VM or a container)")
@@ -112,10 +112,10 @@ class RaplMeter(Meter):
 
     source = "measured:rapl"
 
-    def __init__(self, root: str | Path | None = None, reader: Callable[[Path], str] = read_text):
+    def __init__(self, root: str | Path | None = None, reader: Callable[[Path], str] | None = None):
         self.root = Path(root) if root is not None else powercap_root()
-        self.reader = reader
-        self.domains, self.skipped = find_domains(self.root, reader)
+        self.reader = reader or read_text
+        self.domains, self.skipped = find_domains(self.root, self.reader)
         self._read_all()  # fail now, not mid-run, when energy_uj is root-only
         names = " + ".join(f"{d.path.name} ({d.name})" for d in self.domains)
         self.detail = f"E = sum of RAPL counters {names} under {self.root}, wraparound unfolded"

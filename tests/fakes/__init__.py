@@ -1,0 +1,1 @@
+"""Fake sensors for the energy tests: a pynvml module and a powercap sysfs tree."""
