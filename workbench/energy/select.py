@@ -173,14 +173,14 @@ def make_temperature(device: str = "cpu", rc: ThermalRCConfig | None = None) -> 
     own temperature comes with the NVML meter's readings; a CPU sensor would measure the wrong
     chip).
     """
-    reasons: list[str] = []
+    failed: list[str] = []
+    chosen: TemperatureSource | None = None
     if not device.startswith("cuda"):
         for sensor in (HwmonSensor, ThermalZoneSensor):
             try:
-                return sensor(), reasons
+                chosen = sensor()
+                break
             except MeterError as exc:
-                reasons.append(_one_line(exc))
-    model = ThermalRC(rc)
-    if reasons:
-        reasons = [f"{'; '.join(reasons)} — using {model.source}"]
-    return model, reasons
+                failed.append(_one_line(exc))
+    chosen = chosen or ThermalRC(rc)
+    return chosen, [f"{'; '.join(failed)} — using {chosen.source}"] if failed else []
