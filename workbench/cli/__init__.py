@@ -13,7 +13,7 @@ import sys
 from workbench.errors import WorkbenchError
 
 # Module names under workbench.cli, in the order `--help` lists them.
-SUBCOMMANDS = ("run", "runs", "seed_model", "claims", "grade", "demo")
+SUBCOMMANDS = ("run", "runs", "sweep", "seed_model", "calibrate", "claims", "grade")
 
 
 class _Parser(argparse.ArgumentParser):

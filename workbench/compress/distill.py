@@ -73,9 +73,10 @@ def distill_lm(teacher: nn.Module, student: nn.Module, batches: Iterable, steps:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
         opt.step()
-        history.append({"step": step, "loss": float(loss)})
+        value = loss.item()
+        history.append({"step": step, "loss": value})
         if progress is not None:
-            progress(step=step, steps=steps, loss=float(loss))
+            progress(step=step, steps=steps, loss=value)
     student.eval()
     return history
 
@@ -89,6 +90,7 @@ class BertDistillConfig:
     lr: float = 1e-4           # AdamW learning rate
     mse_weight: float = 1.0    # loss = (1 − cos) + mse_weight · MSE (embeddings are ~unit scale)
     max_length: int = 64       # tokens per sentence
+    freeze_embeddings: bool = True   # keep the teacher's token embeddings: fewer updates, less overfitting
     seed: int = 0
 
 
@@ -115,12 +117,15 @@ def distill_bert(teacher: nn.Module, tokenizer, sentences: list[str], config: Be
     """Distill a BERT student (default: config.n_layers blocks of the teacher) on sentences.
 
     Returns (student in eval mode, history of {step, loss, cosine}). progress(step=, steps=,
-    loss=, cosine=) is called after every step; checkpoint() returning False stops early.
+    loss=, cosine=, tokens=) is called after every step (tokens: padded tokens of that batch);
+    checkpoint() returning False stops early. The teacher's embeddings are computed once, first.
     """
     torch.manual_seed(config.seed)
     student = make_student(teacher, config.n_layers) if student is None else student
     data = _teacher_targets(teacher, tokenizer, sentences, config)
-    opt = torch.optim.AdamW(student.parameters(), lr=config.lr, weight_decay=0.01)
+    if config.freeze_embeddings and hasattr(student, "embeddings"):
+        student.embeddings.requires_grad_(False)
+    opt = torch.optim.AdamW([p for p in student.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 20) * max(0.05, 1 - s / config.steps))
     order = torch.randperm(len(data))
     student.train()
@@ -139,9 +144,10 @@ def distill_bert(teacher: nn.Module, tokenizer, sentences: list[str], config: Be
         opt.step()
         sched.step()
         cos = float(F.cosine_similarity(emb.detach(), target, dim=-1).mean())
-        history.append({"step": step, "loss": float(loss), "cosine": cos})
+        value = loss.item()
+        history.append({"step": step, "loss": value, "cosine": cos})
         if progress is not None:
-            progress(step=step, steps=config.steps, loss=float(loss), cosine=cos)
+            progress(step=step, steps=config.steps, loss=value, cosine=cos, tokens=batch["input_ids"].numel())
     student.eval()
     return student, history
 

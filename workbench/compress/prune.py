@@ -18,8 +18,8 @@ from torch.nn.utils import prune
 
 from workbench.compress.quantize import quantizable_weights
 from workbench.errors import ModelError, SettingsError
+from workbench.settings import PRUNE_KINDS   # one list for Settings and here
 
-PRUNE_KINDS = ("unstructured", "global", "heads", "neurons")
 NO_SPEEDUP = "zeros are still multiplied: dense kernels do not skip them"
 
 

@@ -271,6 +271,6 @@ class Sampler:
             source_changes=self.source_changes,
             n_samples=len(samples),
             duration_s=duration,
-            reasons=list(getattr(self.meter, "reasons", [])) + self.reasons,
+            reasons=list(dict.fromkeys(list(getattr(self.meter, "reasons", [])) + self.reasons)),
             flags=list(getattr(self.meter, "flags", ())),
         )

@@ -41,6 +41,7 @@ CSS = """
 .wb-app .widget-select-multiple select, .wb-app .widget-html-content, .wb-app textarea
   { font-size: 18px !important; }
 .wb-app .widget-label { min-width: 9.5em; }
+.wb-app .widget-checkbox label, .wb-app .widget-checkbox .widget-label-basic { font-size: 18px !important; }
 .wb-app .jupyter-widgets.widget-tab > .p-TabBar .p-TabBar-tab,
 .wb-app .jupyter-widgets.widget-tab > .lm-TabBar .lm-TabBar-tab
   { font-size: 19px; min-width: 14em; padding: 6px 14px; height: auto; line-height: 1.6; }
@@ -53,13 +54,15 @@ CSS = """
 .wb-status { font-size: 19px; padding: 6px 10px; background: #f3f6f9; border-left: 6px solid #0072B2; }
 .wb-error { color: #b00020; font-weight: bold; font-size: 19px; }
 .wb-ok { color: #007a55; font-weight: bold; font-size: 19px; }
-.wb-badge { display: inline-block; padding: 1px 8px; border-radius: 4px; color: white;
+.wb-badge { display: inline-block; white-space: nowrap; padding: 1px 8px; border-radius: 4px; color: white;
             font-weight: bold; font-size: 15px; letter-spacing: 0.04em; }
 .wb-table table { border-collapse: collapse; font-size: 16px; }
 .wb-table th { background: #e9eef3; padding: 4px 8px; text-align: right; position: sticky; top: 0; }
 .wb-table td { padding: 3px 8px; text-align: right; border-bottom: 1px solid #ddd; }
+.wb-table.wb-nowrap td, .wb-table.wb-nowrap th { white-space: nowrap; }
 .wb-table tr:nth-child(even) td { background: #fafbfc; }
-.wb-scroll { max-height: 420px; overflow: auto; }
+.wb-scroll { max-height: 420px; overflow: auto; max-width: 100%; }
+.wb-app .wb-download { margin-left: 18px; }
 .wb-list li { margin: 4px 0; }
 .wb-formula { font-family: "DejaVu Sans Mono", monospace; font-size: 18px; background: #f6f6f6;
               padding: 6px 10px; }
@@ -76,6 +79,7 @@ def badge(source: str | None) -> str:
     """HTML badge with the source kind and its detail name, e.g. ESTIMATED · cpu-time."""
     kind = kind_of(source)
     name = source.split(":", 1)[1] if source and ":" in source else ""
+    name = name.strip()
     colour = KIND_COLOURS.get(kind, GREY)
     text = f"{kind} · {name}" if name else kind
     return f'<span class="wb-badge" style="background:{colour}">{html.escape(text)}</span>'
