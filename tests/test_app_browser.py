@@ -67,8 +67,13 @@ def open_app(browser, cfg, query: str = ""):
 
 
 def shot(page, name: str) -> None:
+    """The whole app: the window is made as tall as the app for the picture, then restored."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    height = int(page.evaluate("document.querySelector('.wb-app').getBoundingClientRect().bottom")) + 40
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], height)})
+    page.wait_for_timeout(300)                            # let the layout settle
     page.screenshot(path=str(SHOTS / name))
+    page.set_viewport_size(VIEWPORT)
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +116,12 @@ def test_bad_combination_shows_its_message(app_page):
     msg = app_page.locator(".wb-message")
     msg.get_by_text("t_min_c must be below t_max_c").wait_for()
     shot(app_page, "02-refused.png")
-    handle.press("Home")                                  # back to a valid band
+    readout = app_page.locator(".wb-t-min .widget-readout")   # readouts take typed values
+    readout.click()
+    app_page.keyboard.press("Control+A")
+    app_page.keyboard.type("60")
+    app_page.keyboard.press("Enter")
+    app_page.wait_for_function("document.querySelector('.wb-t-min .widget-readout').innerText.trim() === '60'")
     app_page.wait_for_function("document.querySelector('.wb-message').innerText.trim() === ''")
 
 
@@ -143,6 +153,8 @@ def test_other_tabs_render(app_page):
     shot(app_page, "06-energy-model.png")
     app_page.get_by_text("Formulas", exact=True).first.click()
     app_page.get_by_text("From the sigmoid to a gradient step").wait_for()
+    app_page.wait_for_function("(() => { const i = document.querySelector('img.wb-formula-plot');"
+                               " return i && i.complete && i.naturalWidth > 0; })()")
     shot(app_page, "07-formulas.png")
 
 

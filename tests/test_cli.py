@@ -32,8 +32,8 @@ def _bad_inputs(tmp_path):
     latin = tmp_path / "latin.txt"
     latin.write_bytes("déjà vu, ça".encode("latin-1") * 10)
     return [
-        (["--bits", "0"], "bits must be an integer from 1 to 32"),
-        (["--bits", "33"], "bits must be an integer from 1 to 32"),
+        (["--bits", "0"], "bits must be an integer from 1 to 16, or 32"),
+        (["--bits", "33"], "bits must be an integer from 1 to 16, or 32"),
         (["--prune", "1.0"], "prune_ratio must be in [0, 1)"),
         (["--parallelism", "0"], "parallelism must be an integer from 1"),
         (["--t-min", "80", "--t-max", "70"], "t_min_c must be below t_max_c"),
@@ -66,7 +66,7 @@ def test_bad_input_exits_2_with_one_line_and_records_nothing(tmp_path, capsys):
 def test_bad_input_through_the_real_command(tmp_path):
     p = _run_cli(["run", "--bits", "33"], tmp_path)
     assert p.returncode == 2 and p.stdout == ""
-    assert p.stderr.strip() == "error: bits must be an integer from 1 to 32, got 33"
+    assert p.stderr.strip() == "error: bits must be an integer from 1 to 16, or 32 for full precision; got 33"
 
 
 def test_runs_lists_and_exports(tmp_path, capsys):

@@ -72,15 +72,12 @@ def test_worked_solutions_score_full_marks(stem, tmp_path):
     assert len(report.questions) >= 3
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("stem", STEMS)
-def test_blank_student_scores_zero_and_wrong_answer_loses_hidden_points(stem, tmp_path):
+def _check_blank_and_wrong(stem: str, report: grading.GradeReport) -> None:
     question, _, _, expected = WRONG[stem]
-    report = grading.grade_notebook(_student_with_wrong_answer(stem, tmp_path), debug=True)
     scores = {q.name: q.score for q in report.questions}
     assert len(scores) >= 3
-    assert {name: s for name, s in scores.items() if name != question} == {
-        name: 0 for name in scores if name != question}, "blank exercises must score 0"
+    assert {n: s for n, s in scores.items() if n != question} == {n: 0 for n in scores if n != question}, \
+        "blank exercises must score 0"
     wrong = next(q for q in report.questions if q.name == question)
     assert all(c.passed for c in wrong.cases if not c.hidden), "the wrong answer passes every public test"
     assert any(not c.passed for c in wrong.cases if c.hidden)
@@ -89,15 +86,27 @@ def test_blank_student_scores_zero_and_wrong_answer_loses_hidden_points(stem, tm
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("stem", STEMS[1:])   # the first lesson goes through the CLI below
+def test_blank_student_scores_zero_and_wrong_answer_loses_hidden_points(stem, tmp_path):
+    _check_blank_and_wrong(stem, grading.grade_notebook(_student_with_wrong_answer(stem, tmp_path), debug=True))
+
+
+@pytest.mark.slow
 def test_cli_grades_a_folder_and_writes_csv(tmp_path, capsys):
+    """`python -m workbench grade DIR --json`: lesson 1, blank but for one wrong answer, plus a broken file."""
     from workbench.cli import main
     stem = STEMS[0]
     subs = tmp_path / "submissions"
     (subs / "alice").mkdir(parents=True)
-    shutil.copy(ROOT / "student" / f"{stem}.ipynb", subs / "alice" / f"{stem}.ipynb")
+    _student_with_wrong_answer(stem, subs / "alice")
     (subs / "bob.ipynb").write_text("{broken")
-    assert main(["grade", str(subs)]) == 1          # bob's file cannot be graded
-    out = capsys.readouterr().out
-    assert "ERROR" in out and "0/14" in out and "q1_sigmoid" in out
+    assert main(["grade", str(subs), "--json"]) == 1          # bob's file cannot be graded
+    out = json.loads(capsys.readouterr().out)
+    alice, bob = sorted(out, key=lambda r: r["notebook"])
+    assert "not a readable notebook" in bob["error"] and not alice["error"]
+    report = grading.GradeReport(alice["notebook"], alice["lesson"], alice["score"], alice["possible"], [
+        grading.QuestionScore(q["name"], q["score"], q["possible"], [grading.CaseResult(**c) for c in q["cases"]])
+        for q in alice["questions"]])
+    _check_blank_and_wrong(stem, report)
     rows = (subs / "grades.csv").read_text().splitlines()
     assert len(rows) == 3 and rows[0].startswith("notebook,lesson,score,possible,error,q1_sigmoid")

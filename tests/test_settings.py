@@ -5,8 +5,9 @@ from workbench.settings import Settings
 
 
 @pytest.mark.parametrize("changes, fragment", [
-    ({"bits": 0}, "bits must be an integer from 1 to 32"),
-    ({"bits": 33}, "bits must be an integer from 1 to 32"),
+    ({"bits": 0}, "bits must be an integer from 1 to 16, or 32"),
+    ({"bits": 33}, "bits must be an integer from 1 to 16, or 32"),
+    ({"bits": 20}, "bits must be an integer from 1 to 16, or 32"),
     ({"prune_ratio": 1.0}, "prune_ratio must be in [0, 1)"),
     ({"prune_ratio": -0.1}, "prune_ratio must be in [0, 1)"),
     ({"parallelism": 0}, "parallelism must be an integer from 1"),

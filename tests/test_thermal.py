@@ -160,3 +160,12 @@ def test_wait_while_paused_returns_on_resume_and_on_stop():
     assert hot.paused and stop.is_set()       # returned because stop was asked, still paused
     hot.stop()
     assert hot.wait_while_paused(lambda: False) < 1.0  # a stopped sampler never blocks
+
+
+def test_governor_gives_up_a_pause_that_can_never_end():
+    from workbench.energy.thermal import Governor
+    g = Governor(t_min_c=20.0, t_max_c=30.0, max_pause_s=5.0)
+    assert g.update(0.0, 31.0) is True
+    assert g.update(4.9, 29.0) is True          # still above t_min, not yet given up
+    assert g.update(5.0, 29.0) is False         # idle device cannot reach 20 °C: resume
+    assert g.intervals == [[0.0, 5.0]] and "not reached after 5 s" in g.gave_up[0]

@@ -411,7 +411,8 @@ def test_formula_step_readout_matches_fit_logistic_and_torch():
 def test_grow_and_nice_ceil():
     from workbench.ui.plots import grow, nice_ceil
     assert [nice_ceil(x) for x in (0.7, 1.0, 1.01, 2.2, 3.0, 7.0, 0.013)] == [1.0, 1.0, 2.0, 2.5, 5.0, 10.0, 0.02]
-    assert grow(10.0, 9.0) == 10.0 and grow(10.0, 11.0) == 20.0 and grow(10.0, float("nan")) == 10.0
+    assert grow(10.0, 9.0) == 10.0 and grow(10.0, 11.0) == 25.0 and grow(10.0, 11.0, 1.5) == 20.0
+    assert grow(10.0, float("nan")) == 10.0
 
 
 def test_live_data_pads_late_metrics():

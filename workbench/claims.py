@@ -106,7 +106,8 @@ def claims_from_rows(rows: list[VariantRow], model_name: str = "all-MiniLM-L6-v2
     def compare(cid, row, params_text, extra=""):
         c = CLAIMS[cid]
         speed, energy = _speed_pct(row, ref), _pct(row.energy_j_per_sentence, ref.energy_j_per_sentence)
-        claimed = f"parameters {_fmt(c['params'])}, speed {_fmt(c['speed'])}, energy {_fmt(c['energy'])} ({c['source']})"
+        kept = f" ({100 + c['params']} % kept)" if cid == "C3" else ""
+        claimed = f"parameters {_fmt(c['params'])}{kept}, speed {_fmt(c['speed'])}, energy {_fmt(c['energy'])} ({c['source']})"
         measured = (f"{params_text}, speed {_fmt(speed)} ({TIME_SOURCE}), energy {_fmt(energy)} ({e_src}), "
                     f"cosine to fp32 {row.cosine_mean:.3f}{extra}")
         out.append(ClaimRow(cid, c["topic"], claimed, measured, [c["source"], TIME_SOURCE, e_src, "counted"],

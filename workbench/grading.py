@@ -83,7 +83,7 @@ def find_autograder(lesson: str, autograder_dir: Path | None = None) -> Path:
     path = folder / f"{lesson}.zip"
     if not path.is_file():
         have = ", ".join(sorted(p.stem for p in folder.glob("*.zip"))) or "none"
-        raise GradingError(f"no autograder archive for lesson {lesson!r} in {folder} (have: {have}); run `make lessons`")
+        raise GradingError(f"no autograder archive for lesson {lesson!r} in {folder} (have: {have}); run `./workbench.sh lessons`")
     return path
 
 

@@ -24,7 +24,7 @@ class Settings:
     """Everything one run needs. Units are in the field names (_c: °C, _hz: Hz, _w: W)."""
 
     workload: str = "lstm"           # one of WORKLOADS
-    bits: int = 32                   # weight precision; 32 = no quantization, 8 = real int8 on CPU
+    bits: int = 32                   # weight precision 1-16, or 32 = none; 8 = real int8 on CPU
     quant_granularity: str = "per-channel"  # scale per output channel or one per tensor
     prune_ratio: float = 0.0         # fraction of weights (or heads/neurons) removed, in [0, 1)
     prune_kind: str = "unstructured"  # unstructured (per layer), global, heads, neurons
@@ -133,7 +133,8 @@ def validate(s: Settings) -> None:
     _choice("meter", s.meter, METERS)
     for name in ("prune_ratio", "t_min_c", "t_max_c", "lr", "sample_hz", "core_watts", "grid_g_per_kwh", "pue"):
         _finite(name, getattr(s, name))
-    _check(isinstance(s.bits, int) and 1 <= s.bits <= 32, f"bits must be an integer from 1 to 32, got {s.bits!r}")
+    _check(isinstance(s.bits, int) and (1 <= s.bits <= 16 or s.bits == 32),
+           f"bits must be an integer from 1 to 16, or 32 for full precision; got {s.bits!r}")
     _check(0.0 <= s.prune_ratio < 1.0, f"prune_ratio must be in [0, 1), got {s.prune_ratio!r}")
     _check(isinstance(s.parallelism, int) and 1 <= s.parallelism <= 64,
            f"parallelism must be an integer from 1 to 64, got {s.parallelism!r}")

@@ -70,6 +70,7 @@ class EnergySession:
             result.notes.append(f"the governor paused the work {len(self.governor.intervals)} time(s), "
                                 f"{s.paused_s:.1f} s in all, above t_max {self.settings.t_max_c:g} °C "
                                 f"until below t_min {self.settings.t_min_c:g} °C ({s.temp_source})")
+        result.notes += self.governor.gave_up
         result.samples = [asdict(x) for x in self.sampler.samples]
         result.windows = [asdict(w) for w in self.sampler.windows]
         if s.energy_j > 0:

@@ -173,14 +173,20 @@ class SimulatedSensor(TemperatureSource):
 
 
 class Governor:
-    """Hysteresis: paused once temp > t_max_c, resumed once temp < t_min_c (°C)."""
+    """Hysteresis: paused once temp > t_max_c, resumed once temp < t_min_c (°C).
 
-    def __init__(self, t_min_c: float, t_max_c: float):
+    A t_min below what the idle device can reach (a hot room, a sensor that reads high) would
+    hold the work for ever; after max_pause_s in one pause the governor resumes anyway and
+    says so in `gave_up`, so a run always finishes.
+    """
+
+    def __init__(self, t_min_c: float, t_max_c: float, max_pause_s: float = 60.0):
         if not t_min_c < t_max_c:
             raise SettingsError(f"t_min_c must be below t_max_c, got t_min_c={t_min_c} >= t_max_c={t_max_c}")
-        self.t_min_c, self.t_max_c = t_min_c, t_max_c
+        self.t_min_c, self.t_max_c, self.max_pause_s = t_min_c, t_max_c, max_pause_s
         self.paused = False
         self.intervals: list[list[float | None]] = []  # [t_pause_s, t_resume_s or None]
+        self.gave_up: list[str] = []                    # one line per pause ended by max_pause_s
 
     def update(self, t_s: float, temp_c: float | None) -> bool:
         """Feed one temperature at time t_s (s); returns whether work should be paused now."""
@@ -192,6 +198,11 @@ class Governor:
         elif self.paused and temp_c < self.t_min_c:
             self.paused = False
             self.intervals[-1][1] = t_s
+        elif self.paused and t_s - self.intervals[-1][0] >= self.max_pause_s:
+            self.paused = False
+            self.intervals[-1][1] = t_s
+            self.gave_up.append(f"t_min {self.t_min_c:g} °C was not reached after {self.max_pause_s:g} s paused "
+                                f"(temperature {temp_c:.1f} °C): work resumed; choose a t_min the idle device reaches")
         return self.paused
 
     def paused_s(self, now_s: float) -> float:

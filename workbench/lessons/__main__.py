@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in problems:
         print(line, file=sys.stderr)
     if problems:
-        print(f"{len(problems)} generated file(s) are stale: run `make lessons`", file=sys.stderr)
+        print(f"{len(problems)} generated file(s) are stale: run `./workbench.sh lessons`", file=sys.stderr)
         return 1
     print(f"lessons up to date ({len(args.only or LESSONS)} checked)")
     return 0

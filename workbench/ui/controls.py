@@ -50,7 +50,7 @@ class RunControls:
         self.t_max = widgets.FloatSlider(min=0.0, max=120.0, step=1.0, description="t_max (°C)",
                                          readout_format=".0f", continuous_update=False, **kw)
         self.steps = widgets.IntText(description="steps", **kw)
-        self.tiny = widgets.Checkbox(description="tiny model and data (seconds)", indent=True, **kw)
+        self.tiny = widgets.Checkbox(description="tiny model (seconds)", indent=True, **kw)
         for name in ("workload", "device", "bits", "granularity", "prune_ratio", "prune_kind", "parallelism",
                      "t_min", "t_max", "steps", "tiny"):
             getattr(self, name).add_class(f"wb-{name.replace('_', '-')}")   # stable hooks for browser tests

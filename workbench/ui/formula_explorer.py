@@ -42,6 +42,7 @@ class FormulaView:
         self.z = widgets.FloatSlider(value=1.0, min=-8.0, max=8.0, step=0.1, description="logit z (F1)",
                                      style=STYLE, layout=lay, continuous_update=False)
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1400px"))
+        self.image.add_class("wb-formula-plot")
         self.readout = widgets.HTML()
         for w in (self.lr, self.weight_decay, self.steps):
             w.observe(lambda _: self.fit(), names="value")

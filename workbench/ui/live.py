@@ -177,7 +177,7 @@ class LiveRunView:
             self._say_error("")
         self.share.value = share_link(s)
         if change is not None and self.state == "idle" and change["owner"] in (
-                self.controls.t_min, self.controls.t_max, self.controls.device):
+                self.controls.t_min, self.controls.t_max, self.controls.device, self.controls.steps):
             self.preview = meter_preview(s)
             self._render_idle(IDLE_TITLE, s)
 
@@ -201,8 +201,11 @@ class LiveRunView:
         from workbench.runs import Callbacks, RunControl
         self.control = RunControl()
         self.data.clear(settings.steps)
-        with self.figure_lock:
+        with self.figure_lock:              # clear the last run's lines now (a cached background)
             self.figure.reset(settings.t_min_c, settings.t_max_c)
+            self.figure.update(self.data.snapshot(), settings.t_min_c, settings.t_max_c, preview=self.preview)
+            self.image.value = self.figure.png()
+        self.data.changed.clear()
         self.state = "running"
         self._done.clear()
         self._set_buttons()
@@ -271,14 +274,20 @@ class LiveRunView:
 
     # -- rendering ------------------------------------------------------------------------
     def _render_loop(self) -> None:
+        """Render when new data came, at most max_fps times a second: the first sample after
+        a quiet spell is drawn at once (a quick first live point), a stream is throttled."""
         period = 1.0 / self.config.max_fps
-        seen = -1
+        seen, last = -1, -period
         while not self._done.is_set():
-            t0 = time.monotonic()
-            if self.data.version != seen:
-                seen = self.data.version
+            if not self.data.changed.wait(0.25):
+                continue
+            wait = last + period - time.monotonic()
+            if wait > 0 and self._done.wait(wait):
+                break
+            self.data.changed.clear()
+            if self.data.version != seen and self.data.snapshot().n:
+                seen, last = self.data.version, time.monotonic()
                 self._render_live()
-            self._done.wait(max(0.0, period - (time.monotonic() - t0)))
         if self._thread is not None:
             self._thread.join()
         self._render_live()
@@ -313,7 +322,7 @@ class LiveRunView:
         self.plot_title.value = f"<h2>{html.escape(title)}</h2>"
         with self.figure_lock:
             self.figure.reset(s.t_min_c, s.t_max_c)
-            self.figure.update(LiveData().snapshot(), s.t_min_c, s.t_max_c, preview=self.preview)
+            self.figure.update(LiveData(total_steps=s.steps).snapshot(), s.t_min_c, s.t_max_c, preview=self.preview)
             self.image.value = self.figure.png()
 
     def _finish(self) -> None:

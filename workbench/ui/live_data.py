@@ -52,6 +52,7 @@ class LiveData:
 
     total_steps: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    changed: threading.Event = field(default_factory=threading.Event, repr=False)   # set on every change
 
     def __post_init__(self):
         self.clear(self.total_steps)
@@ -64,6 +65,7 @@ class LiveData:
             self._steps: list[int] = []
             self._metrics: dict[str, list[float]] = {}
             self._version = getattr(self, "_version", 0) + 1
+        self.changed.set()
 
     @property
     def version(self) -> int:
@@ -77,6 +79,7 @@ class LiveData:
             self._source = s.source or self._source
             self._temp_source = s.temp_source or self._temp_source
             self._version += 1
+        self.changed.set()
 
     def add_progress(self, p: dict) -> None:
         """Called from the work thread with {step, steps, loss, accuracy, ...}."""
@@ -95,6 +98,7 @@ class LiveData:
                 if len(column) < k + 1:
                     column.append(np.nan)
             self._version += 1
+        self.changed.set()
 
     def snapshot(self) -> LiveSnapshot:
         with self._lock:

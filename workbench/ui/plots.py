@@ -62,7 +62,7 @@ def nice_ceil(x: float) -> float:
     return 10 ** (k + 1)
 
 
-def grow(limit: float, data_max: float, headroom: float = 1.25) -> float:
+def grow(limit: float, data_max: float, headroom: float = 2.0) -> float:
     """Keep an axis limit until the data passes it, then jump to a nice value with headroom:
     limits change rarely, so the static background of the live figure is redrawn rarely."""
     if not math.isfinite(data_max) or data_max <= limit:
@@ -123,10 +123,11 @@ class LiveFigure:
             self.limits = self._initial_limits(60.0, 85.0)
             self._bg = None
             self._bg_key = None
+            self._bg_cache: dict = {}   # key -> background; the run's first key is the idle one
 
     @staticmethod
     def _initial_limits(t_min_c: float, t_max_c: float) -> dict:
-        return {"t": 10.0, "p": 5.0, "e": 10.0, "eta": 100.0, "loss": 1.0, "steps": 1,
+        return {"t": 10.0, "p": 10.0, "e": 10.0, "eta": 100.0, "loss": 5.0, "steps": 1,
                 "temp": (min(20.0, t_min_c - 5.0), t_max_c + 5.0)}
 
     def reset(self, t_min_c: float, t_max_c: float) -> None:
@@ -146,12 +147,14 @@ class LiveFigure:
         self.line_eta.set_data(t, eta)
         self.line_loss.set_data(snap.steps, loss)
         L = self.limits
-        L["t"] = grow(L["t"], _max(t), 1.5)
-        L["p"] = grow(L["p"], _max(snap.power_w))
-        L["e"] = grow(L["e"], _max(snap.energy_j), 1.5)
-        L["eta"] = grow(L["eta"], _max(eta))
+        L["t"] = grow(L["t"], _max(t))
+        L["p"] = grow(L["p"], _max(snap.power_w), 1.5)
+        L["e"] = grow(L["e"], _max(snap.energy_j), 3.0)
+        L["eta"] = grow(L["eta"], _max(eta), 2.5)
         L["loss"] = grow(L["loss"], _max(loss), 1.1)
-        L["steps"] = max(L["steps"], snap.total_steps or 0, int(_max(snap.steps)) if snap.steps.size else 0)
+        # the step axis shows the whole run when it is short, else grows with the steps done
+        total = snap.total_steps or 1
+        L["steps"] = total if total <= 500 else min(total, grow(max(L["steps"], 100), _max(snap.steps), 2.5))
         lo, hi = L["temp"]
         lo = min(lo, t_min_c - 5.0, math.floor(_min(snap.temp_c) / 5.0) * 5.0 - 5.0 if snap.n else lo)
         hi = max(hi, t_max_c + 5.0, math.ceil(_max(snap.temp_c) / 5.0) * 5.0 + 5.0 if snap.n else hi)
@@ -167,9 +170,9 @@ class LiveFigure:
         L = self.limits
         return (L["t"], L["p"], L["e"], L["eta"], L["loss"], L["steps"], L["temp"], self._static)
 
-    def _draw_background(self) -> None:
+    def _apply_limits(self) -> None:
+        """Set the axes to the current limits (the lines are clipped and placed by them)."""
         L = self.limits
-        t_min_c, t_max_c, source, temp_source, info = self._static
         for ax in self.time_axes:
             ax.set_xlim(0, L["t"])
         self.ax_p.set_ylim(0, L["p"])
@@ -178,6 +181,10 @@ class LiveFigure:
         self.ax_t.set_ylim(*L["temp"])
         self.ax_loss.set_ylim(0, L["loss"])
         self.ax_loss.set_xlim(0, L["steps"])
+
+    def _draw_background(self) -> None:
+        t_min_c, t_max_c, source, temp_source, info = self._static
+        self._apply_limits()
         if (t_min_c, t_max_c) != self.band_key:
             if self.band is not None:
                 self.band.remove()
@@ -232,9 +239,15 @@ class LiveFigure:
         """Draw (blit) and encode the current state as PNG bytes."""
         with rc_context(MPL_RC):
             key = self._background_key()
+            if key != self._bg_key and key in self._bg_cache:
+                self._apply_limits()
+                self._bg, self._bg_key = self._bg_cache[key], key
             if key != self._bg_key or self._bg is None:
                 self._draw_background()
                 self._bg_key = key
+                if len(self._bg_cache) >= 4:
+                    self._bg_cache.pop(next(iter(self._bg_cache)))
+                self._bg_cache[key] = self._bg
             else:
                 self.fig.canvas.restore_region(self._bg)
             self._draw_pauses()
@@ -251,7 +264,12 @@ def encode_rgba(fig: Figure) -> bytes:
     buf = fig.canvas.buffer_rgba()
     img = Image.frombuffer("RGBA", (buf.shape[1], buf.shape[0]), buf, "raw", "RGBA", 0, 1).convert("RGB")
     out = io.BytesIO()
-    img.quantize(colors=64, method=Image.Quantize.FASTOCTREE).save(out, format="PNG", compress_level=1)
+    q = img.quantize(colors=64, method=Image.Quantize.FASTOCTREE)
+    pal = q.getpalette()[: 64 * 3]
+    i = max(range(len(pal) // 3), key=lambda k: sum(pal[3 * k: 3 * k + 3]))   # the page's white stays white
+    pal[3 * i: 3 * i + 3] = [255, 255, 255]
+    q.putpalette(pal)
+    q.save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 
@@ -359,7 +377,8 @@ def model_vs_measured_png(records: list[dict], consistent: list[float] | None, s
     """Measured energy of ledger runs (x) against what each model gives (y), log–log, y = x line."""
     if not records:
         return message_png("No finished runs with energy in the ledger yet: run a few in the Live run tab "
-                           "(vary steps, parallelism and the temperature band) to fit the consistent model.")
+                           "(vary steps, parallelism and the temperature band) to fit the consistent model.",
+                           (8.4, 2.4))
     m = np.array([r["energy_j"] for r in records], dtype=float)
     with rc_context(MPL_RC):
         fig = new_figure((10.5, 7.2))

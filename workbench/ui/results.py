@@ -70,14 +70,15 @@ class ResultsView:
         self.compare_button = widgets.Button(description="Compare", tooltip="compare the selected runs")
         self.compare_table = widgets.HTML()
         self.compare_image = widgets.Image(value=plots.message_png("Select runs in the list (Ctrl+click for "
-                                                                   "several), then press Compare."),
+                                                                   "several), then press Compare.", (12, 1.6)),
                                            format="png", layout=widgets.Layout(width="100%", max_width="960px"))
         self.frontier_workload = widgets.Dropdown(options=[], description="workload",
                                                   style={"description_width": "6em"})
         self.frontier_image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="960px"))
         self.claims_button = widgets.Button(description="Check the seed claims (slow: measures BERT variants)",
                                             layout=widgets.Layout(width="auto"))
-        self.claims_quick = widgets.Checkbox(value=True, description="quick (fewer sentences and repeats)")
+        self.claims_quick = widgets.Checkbox(value=True, description="quick (fewer sentences and repeats)",
+                                             indent=False, layout=widgets.Layout(width="auto", margin="0 0 0 18px"))
         self.claims_status = widgets.HTML()
         self.claims_table = widgets.HTML(value=seed_claims_html())
         self.rows: list[dict] = []
@@ -208,10 +209,16 @@ def seed_claims_html() -> str:
     rows = "".join(
         f"<tr><td style='text-align:left'>{html.escape(c.id)}</td><td style='text-align:left'>{html.escape(c.what)}</td>"
         f"<td>{c.stated:.6g}</td><td>{c.reference:.6g}</td><td>{html.escape(c.unit)}</td><td>{c.ratio:.3g}</td>"
-        f"<td style='text-align:left'>{html.escape(c.reference_label)}</td></tr>" for c in SEED_CLAIMS_ENERGY)
+        f"<td style='text-align:left'>{_label(c.reference_label)}</td></tr>" for c in SEED_CLAIMS_ENERGY)
     return ('<div class="wb-table"><table><tr><th>claim</th><th style="text-align:left">what the seed says</th>'
             '<th>stated</th><th>reference</th><th>unit</th><th>stated / reference</th>'
             f'<th style="text-align:left">reference from</th></tr>{rows}</table></div>')
+
+
+def _label(text: str) -> str:
+    """A source label ('modelled:...') as a badge, anything else as text."""
+    kind = text.split(":", 1)[0]
+    return theme.badge(text) if kind in ("measured", "estimated", "modelled") else html.escape(text)
 
 
 def measured_claims_html(quick: bool = True, progress=None) -> str:
@@ -222,7 +229,7 @@ def measured_claims_html(quick: bool = True, progress=None) -> str:
     body = "".join(
         f"<tr><td style='text-align:left'><b>{html.escape(c.id)}</b></td><td style='text-align:left'>{html.escape(c.topic)}</td>"
         f"<td style='text-align:left'>{html.escape(c.claimed)}</td><td style='text-align:left'>{html.escape(c.measured)}</td>"
-        f"<td style='text-align:left'>{' '.join(theme.badge(x) if ':' in x else html.escape(x) for x in c.sources)}</td></tr>"
+        f"<td style='text-align:left'>{' '.join(_label(x) for x in c.sources)}</td></tr>"
         for c in rows)
     return (seed_claims_html() + '<h2>Checked on this machine</h2><div class="wb-table"><table><tr><th>claim</th>'
             '<th style="text-align:left">topic</th><th style="text-align:left">the seed says</th>'

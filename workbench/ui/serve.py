@@ -1,4 +1,4 @@
-"""`python -m workbench.ui.serve` (what `make app` runs): serve apps/workbench.ipynb with Voila.
+"""`python -m workbench.ui.serve` (what `./workbench.sh app` runs): serve apps/workbench.ipynb with Voila.
 
     127.0.0.1 by default, behind a token; prints the full URL (token included) once the server
     answers. --host 0.0.0.0 (or WORKBENCH_HOST) serves a classroom. One kernel is kept

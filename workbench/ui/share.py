@@ -1,6 +1,6 @@
 """Pinned and shared settings: a settings file, the page's URL query, and the share link.
 
-A teacher pins settings for a class with `make app ARGS="--settings lesson.json"` or with a
+A teacher pins settings for a class with `./workbench.sh app --settings lesson.json` or with a
 link such as http://host:8866/?bits=8&prune_ratio=0.5. The query wins over the file; both
 start from Settings() defaults. Keys Voila itself uses (token, voila-*) are ignored.
 """
