@@ -1,4 +1,5 @@
-"""Distillation: F10 against a hand computation, an LM student learns, a BERT student beats itself untrained."""
+"""Distillation: F10 against a hand computation, an LM student learns through the Trainer, the BERT
+losses against hand computations on a small random BERT, a real MiniLM student beats itself untrained."""
 import math
 
 import pytest
@@ -6,7 +7,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from workbench.compress.distill import BertDistillConfig, distill_bert, distill_lm, distillation_loss, embedding_loss
+from workbench.compress.distill import (BertDistillConfig, bert_distill_loss_fn, distill_bert, distill_lm,
+                                        distillation_loss, embedding_loss, hidden_loss, lm_distill_loss_fn,
+                                        teacher_layer_map)
 
 
 def test_loss_matches_hand_computation():
@@ -94,17 +97,117 @@ def test_embedding_loss_zero_for_identical():
     assert embedding_loss(e, e).item() == pytest.approx(0.0, abs=1e-6)
 
 
+def test_lm_loss_fn_is_f10_and_counts():
+    torch.manual_seed(0)
+    teacher, student = TinyLSTM(), TinyLSTM(h=8)
+    x, y = torch.randint(0, 12, (2, 5)), torch.randint(0, 12, (2, 5))
+    loss, n, correct = lm_distill_loss_fn(teacher, T=3.0, alpha=0.2)(student, (x, y))
+    with torch.no_grad():
+        ref = distillation_loss(student(x), teacher(x), y, T=3.0, alpha=0.2)
+        hits = int((student(x).argmax(-1) == y).sum())
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-6) and n == 10 and correct == hits
+    loss, n, correct = lm_distill_loss_fn(teacher)(student, x)          # no targets: soft term only
+    assert n == 10 and correct == 0 and loss.item() == pytest.approx(distillation_loss(student(x), teacher(x)).item(), rel=1e-6)
+
+
+def test_distill_lm_is_the_trainer(monkeypatch):
+    import workbench.compress.distill as d
+    made = []
+    real = d.Trainer
+
+    class Spy(real):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            made.append(self)
+    monkeypatch.setattr(d, "Trainer", Spy)
+    teacher, student = TinyLSTM(), TinyLSTM(h=8)
+    hist = distill_lm(teacher, student, [torch.randint(0, 12, (2, 5))], steps=3, lr=1e-3)
+    assert len(made) == 1 and made[0].step == 3 and hist is made[0].history and made[0].config.grad_clip == 1.0
+
+
+def test_hidden_loss_hand_values_and_padding():
+    t = torch.tensor([[[1.0, 0.0], [0.0, 2.0], [9.0, 9.0]]])          # (1, 3, 2), last token is padding
+    s = torch.tensor([[[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]]])
+    mask = torch.tensor([[1, 1, 0]])
+    assert hidden_loss(s, t, mask).item() == pytest.approx((1 + 4) / (1 + 4))
+    assert hidden_loss(t, t, mask).item() == 0.0
+    assert hidden_loss(10 * s, 10 * t, mask).item() == pytest.approx(1.0)     # relative: scale-free
+
+
+@pytest.fixture(scope="module")
+def small_bert():
+    """A 4-block random BERT without dropout, its vocabulary the size of MiniLM's tokenizer's."""
+    from transformers import BertConfig, BertModel
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
+                     intermediate_size=64, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    return BertModel(cfg).eval()
+
+
+def _batch():
+    ids = torch.tensor([[101, 2000, 2001, 2002, 102], [101, 2003, 102, 0, 0]])
+    return {"input_ids": ids, "attention_mask": (ids != 0).long()}
+
+
+def test_bert_loss_fn_against_hand_sum(small_bert):
+    from workbench.models.bert import make_student, mean_pool
+    student = make_student(small_bert, 2)
+    assert student.kept_layers == [0, 3] and teacher_layer_map(student, small_bert) == [0, 3]
+    batch = _batch()
+    stats = {}
+    cfg = BertDistillConfig(hidden_weight=0.5, mse_weight=2.0)
+    loss, n_tokens, _ = bert_distill_loss_fn(small_bert, [0, 3], cfg, stats)(student, batch)
+    with torch.no_grad():
+        t = small_bert(**batch, output_hidden_states=True).hidden_states
+        s = student(**batch, output_hidden_states=True).hidden_states
+    m = batch["attention_mask"]
+    emb = embedding_loss(mean_pool(s[-1], m), mean_pool(t[-1], m), 2.0)
+    blocks = (hidden_loss(s[1], t[1], m) + hidden_loss(s[2], t[4], m)) / 2
+    assert loss.item() == pytest.approx((emb + 0.5 * blocks).item(), rel=1e-5)
+    assert n_tokens == 8 and stats["tokens"] == 10 and 0 < stats["cosine"] <= 1
+    assert blocks.item() > 0 and hidden_loss(s[1], t[1], m).item() == pytest.approx(0.0, abs=1e-10)   # block 0 is a copy
+
+
+def test_bert_loss_zero_for_full_copy_and_layer_map_fallback(small_bert):
+    import copy
+    student = copy.deepcopy(small_bert)                 # no kept_layers: matched to the last blocks
+    assert teacher_layer_map(student, small_bert) == [0, 1, 2, 3]
+    loss, _, _ = bert_distill_loss_fn(small_bert, [0, 1, 2, 3], BertDistillConfig(), {})(student, _batch())
+    assert loss.item() == pytest.approx(0.0, abs=1e-6)
+    student.encoder.layer = student.encoder.layer[2:]
+    assert teacher_layer_map(student, small_bert) == [2, 3]
+
+
+def test_distill_bert_trains_small_bert_and_stops(small_bert):
+    from workbench.models.bert import load_bert, make_student
+    tok = load_bert().tokenizer
+    sentences = [f"sentence number {w} about the {v}." for w in ("one", "two", "three", "four") for v in ("cat", "rain")]
+    student = make_student(small_bert, 2)
+    w0 = student.encoder.layer[1].output.dense.weight.detach().clone()
+    seen = []
+    student, hist = distill_bert(small_bert, tok, sentences, BertDistillConfig(n_layers=2, steps=30, batch_size=4, lr=3e-3),
+                                 student=student, progress=lambda **m: seen.append(m))
+    assert len(hist) == 30 and [m["step"] for m in seen] == list(range(1, 31)) and not student.training
+    assert sum(h["loss"] for h in hist[-5:]) < 0.5 * sum(h["loss"] for h in hist[:5])
+    assert not torch.equal(student.encoder.layer[1].output.dense.weight, w0)
+    assert student.embeddings.word_embeddings.weight.requires_grad is False       # frozen by default
+    calls = iter([True, True, False])
+    _, hist = distill_bert(small_bert, tok, sentences, BertDistillConfig(n_layers=2, steps=10, batch_size=4),
+                           checkpoint=lambda: next(calls))
+    assert len(hist) == 2
+
+
 def test_bert_student_beats_untrained_student():
-    from workbench.data.sentences import eval_sentences, training_sentences
+    """The real MiniLM: a few steps of block-to-block distillation beat the untrained 3-block copy on held-out text."""
+    from workbench.data.sentences import distill_sentences, eval_sentences
     from workbench.models.bert import embed, load_bert, make_student
     from workbench.quality import embedding_quality
     bundle = load_bert()
     teacher = bundle.model
-    assert len(make_student(teacher, 3).encoder.layer) == 3 and len(teacher.encoder.layer) == 6
     ev = eval_sentences(tiny=True)
     ref = embed(teacher, bundle.tokenizer, ev)
     untrained = embedding_quality(embed(make_student(teacher, 3), bundle.tokenizer, ev), ref)["cosine_mean"]
-    config = BertDistillConfig(n_layers=3, steps=20, batch_size=16, lr=3e-4)
-    student, hist = distill_bert(teacher, bundle.tokenizer, training_sentences(320), config)
+    config = BertDistillConfig(n_layers=3, steps=8, batch_size=8, lr=3e-4, max_length=32)
+    student, hist = distill_bert(teacher, bundle.tokenizer, distill_sentences(64), config)
     trained = embedding_quality(embed(student, bundle.tokenizer, ev), ref)["cosine_mean"]
-    assert len(hist) == 20 and trained > untrained + 0.05
+    assert len(hist) == 8 and trained > untrained + 0.03

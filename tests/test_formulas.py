@@ -9,8 +9,16 @@ import torch.nn.functional as F
 
 from workbench import formulas as fm
 
-torch.set_default_dtype(torch.float64)
 RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _float64_oracle():
+    # compare in double precision, and give the default back: other modules' models are float32
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
 
 
 @pytest.fixture(autouse=True)

@@ -173,12 +173,12 @@ def cpu_model() -> str:
 
 
 def versions() -> dict:
-    import torch
-    import workbench
-    v = {"python": platform.python_version(), "torch": torch.__version__, "workbench": workbench.__version__}
-    try:
-        import transformers
-        v["transformers"] = transformers.__version__
-    except ImportError:
-        pass
-    return v
+    """Versions of what ran (read from package metadata: importing transformers costs seconds)."""
+    from importlib.metadata import PackageNotFoundError, version
+    out = {"python": platform.python_version()}
+    for name in ("torch", "transformers", "green-llm-workbench"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out

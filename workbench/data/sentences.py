@@ -2,12 +2,18 @@
 
 EVAL_SENTENCES (64) measure how much a compressed model keeps: eight topics of eight sentences,
 with near-paraphrases inside a topic, so that pairwise similarities have a ranking worth
-keeping. Distillation trains on `training_sentences()` (templates filled at random), never on
-the evaluation set, so a student's cosine is measured on sentences it has not seen.
+keeping. Distillation trains on `training_sentences()` (templates filled at random) or on
+`distill_sentences()` (templates, plus English sentences from the docstrings of Python's own
+standard library, plus word-shuffled copies), never on the evaluation set, so a student's
+cosine is measured on sentences it has not seen. Nothing is downloaded.
 """
 from __future__ import annotations
 
 import random
+import re
+import sysconfig
+from functools import lru_cache
+from pathlib import Path
 
 from workbench.data.corpus import read_text_file
 
@@ -161,6 +167,67 @@ def training_sentences(n: int = 2000, seed: int = 0) -> list[str]:
         slots = {k: rng.choice(v) for k, v in _FILL.items()}
         text = template.format(**slots)
         out.append(text[0].upper() + text[1:])
+    return out
+
+
+_DOCSTRING = re.compile(r'"""(.*?)"""', re.S)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_PLAIN_SENTENCE = re.compile(r"^[A-Z][A-Za-z ,;:'\-]+[a-z][.!?]$")   # no code, digits or markup
+_SKIP_DIRS = {"test", "tests", "idlelib", "site-packages", "dist-packages", "lib2to3"}
+
+
+@lru_cache(maxsize=1)
+def library_sentences(min_words: int = 5, max_words: int = 25) -> tuple[str, ...]:
+    """Plain English sentences from the docstrings of the installed Python standard library, sorted.
+
+    Always installed, so nothing is downloaded (about 6,000 sentences for CPython 3.11, 1.5 s);
+    their number depends on the Python version. Sentences with digits, code or markup are
+    dropped, and so is every evaluation sentence (the set stays held out).
+    """
+    root = Path(sysconfig.get_paths()["stdlib"])
+    held_out = {e.lower() for e in EVAL_SENTENCES}
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        if _SKIP_DIRS.intersection(path.relative_to(root).parts):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for doc in _DOCSTRING.findall(text):
+            for sent in _SENTENCE_END.split(" ".join(doc.split())):
+                if min_words <= len(sent.split()) <= max_words and _PLAIN_SENTENCE.match(sent):
+                    found.add(sent)
+    return tuple(sorted(s for s in found if s.lower() not in held_out))
+
+
+def shuffle_words(sentence: str, rng: random.Random) -> str:
+    """The sentence's words in a random order, capitalised, with a full stop (augmentation)."""
+    words = sentence.rstrip(".!?").split()
+    rng.shuffle(words)
+    text = " ".join(words).lower()
+    return text[:1].upper() + text[1:] + "."
+
+
+def distill_sentences(n: int = 12_000, seed: int = 0) -> list[str]:
+    """n training sentences for BERT distillation, deterministic for a seed and Python version.
+
+    Mix: 40 % template sentences (everyday topics), 40 % standard-library docstring sentences
+    (varied grammar and vocabulary), 20 % word-shuffled copies of either (the same words in new
+    contexts). None is an evaluation sentence.
+    """
+    rng = random.Random(seed)
+    library = list(library_sentences(max_words=16))   # short, like everyday sentences; cheaper steps
+    n_lib = min(len(library), int(0.4 * n))
+    n_shuf = int(0.2 * n)
+    templates = training_sentences(n - n_lib - n_shuf + n_shuf // 2, seed=seed + 1)
+    picked = rng.sample(library, n_lib)
+    out = templates[:n - n_lib - n_shuf] + picked
+    out += [shuffle_words(rng.choice(picked or templates) if i % 2 else templates[-1 - i // 2], rng)
+            for i in range(n_shuf)]
+    held_out = {e.lower() for e in EVAL_SENTENCES}
+    out = [s for s in out if s.lower() not in held_out]
+    rng.shuffle(out)
     return out
 
 

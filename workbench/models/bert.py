@@ -130,17 +130,32 @@ def encoder_layers(model: nn.Module) -> nn.ModuleList:
     return layers
 
 
-def make_student(teacher: nn.Module, n_layers: int = 3) -> nn.Module:
-    """A copy of the teacher keeping n_layers evenly spaced blocks (6 -> 3: blocks 1, 3, 5).
+def student_layers(n_teacher: int, n_layers: int) -> list[int]:
+    """Teacher blocks a student keeps: the first and the last n_layers − 1 (6 -> 3: blocks 0, 4, 5).
 
-    DistilBERT keeps every other layer too; we keep the odd ones so the last block, whose output
-    the embedding is pooled from, stays in the student.
+    Measured on MiniLM before any training (embedding cosine to the teacher, 64 evaluation
+    sentences): keeping 0, 4, 5 gives 0.79 where every other block (1, 3, 5) gives 0.70, and
+    0, 3, 4, 5 gives 0.87. The first block turns word pieces into context; the last ones shape
+    what is pooled.
+    """
+    if not 1 <= n_layers <= n_teacher:
+        raise ModelError(f"a student needs from 1 to {n_teacher} layers, got {n_layers}")
+    if n_layers == 1:
+        return [n_teacher - 1]
+    return [0] + list(range(n_teacher - n_layers + 1, n_teacher))
+
+
+def make_student(teacher: nn.Module, n_layers: int = 3, keep: list[int] | None = None) -> nn.Module:
+    """A copy of the teacher keeping n_layers of its blocks (default: student_layers; or those in keep).
+
+    The student remembers the teacher block each of its blocks came from in .kept_layers, so
+    distillation can match block to block.
     """
     layers = encoder_layers(teacher)
     n = len(layers)
-    if not 1 <= n_layers <= n:
-        raise ModelError(f"a student needs from 1 to {n} layers, got {n_layers}")
-    keep = [round((i + 1) * n / n_layers) - 1 for i in range(n_layers)]
+    keep = student_layers(n, n_layers) if keep is None else sorted(keep)
+    if len(keep) != n_layers or len(set(keep)) != n_layers or not all(0 <= k < n for k in keep):
+        raise ModelError(f"keep must name {n_layers} different teacher blocks from 0 to {n - 1}, got {keep}")
     student = copy.deepcopy(teacher)
     student.encoder.layer = nn.ModuleList(student.encoder.layer[i] for i in keep)
     for new_idx, block in enumerate(student.encoder.layer):
@@ -149,6 +164,7 @@ def make_student(teacher: nn.Module, n_layers: int = 3) -> nn.Module:
                 m.layer_idx = new_idx
     student.config = copy.deepcopy(teacher.config)
     student.config.num_hidden_layers = n_layers
+    student.kept_layers = list(keep)
     return student
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -101,7 +102,11 @@ def build_app(pinned: Pinned | Settings | None = None, ledger_factory: Callable[
     return app
 
 
+WARM_UP_DELAY_S = 2.0   # let a cold page get its widgets first; a preheated kernel has time anyway
+
+
 def _warm(live: LiveRunView) -> None:
+    time.sleep(WARM_UP_DELAY_S)
     warm_up()
     devices = gpu_devices()
     if len(devices) > 1:

@@ -7,9 +7,7 @@ from typing import Callable
 
 import ipywidgets as widgets
 
-from workbench.energy import consistent_model as cm
 from workbench.energy.seed_model import SEED_STATED_ETA, SeedInputs, seed_model
-from workbench.energy.session import SEED_K
 from workbench.errors import WorkbenchError
 from workbench.ledger import Ledger
 from workbench.ui import plots, theme
@@ -29,8 +27,16 @@ def ledger_records(ledger: Ledger) -> list[dict]:
     return out
 
 
+def _cm():
+    """workbench.energy.consistent_model, imported when first needed (it brings scipy: ~0.5 s
+    that the page would otherwise wait for)."""
+    from workbench.energy import consistent_model
+    return consistent_model
+
+
 def seed_energy_for_run(rec: dict) -> float:
     """Seed E3 'energy' with a run's own numbers: C = FLOP/s, W = s, L = measured FLOP/J, K = 0.1."""
+    from workbench.energy.session import SEED_K
     C = rec["flops"] / rec["duration_s"] if rec["flops"] > 0 else 1.0
     L = rec["flops"] / rec["energy_j"] if rec["flops"] > 0 else 1.0
     return seed_model(SeedInputs(C=C, W=rec["duration_s"], L=L, K=SEED_K,
@@ -63,7 +69,7 @@ class EnergyModelView:
         self.problems = widgets.HTML()
         self.fit_html = widgets.HTML()
         self.fit_image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="840px"))
-        self.fitted: cm.FittedModel | None = None
+        self.fitted = None             # consistent_model.FittedModel once fitted
         self.records: list[dict] = []
         for w in self.sliders:
             w.observe(lambda _: self.compute(), names="value")
@@ -113,6 +119,7 @@ class EnergyModelView:
             self.problems.value = ""
             return
         res = seed_model(inp)
+        cm = _cm()
         p_idle = self.fitted.params.p_idle_w if self.fitted else 0.0
         t_mid = (inp.t_max_c + inp.t_min_c) / 2
         consistent = inp.C * inp.W / inp.L + p_idle * inp.W + inp.K * inp.W * max(0.0, t_mid - cm.T_REF_C)
@@ -138,6 +145,7 @@ class EnergyModelView:
 
     def refresh(self) -> None:
         """Refit the consistent model on the ledger's finished runs; redraw the comparison."""
+        cm = _cm()
         try:
             self.records = ledger_records(self.ledger_factory())
         except Exception as exc:

@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         print(" ".join(voila_args(cfg)))
         return 0
     proc = start(cfg, quiet=False)
+    # `kill` (SIGTERM) must stop Voila too: it runs in its own session and would outlive us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if not wait_until_listening(cfg.host, cfg.port, 60.0, proc):
             print(f"Voila did not start on {cfg.host}:{cfg.port} (is the port in use? try --port 0)", file=sys.stderr)
