@@ -83,13 +83,20 @@ def test_similar_sentences_are_closer(bundle):
     assert sim[0, 1] > sim[0, 2] + 0.2
 
 
-def test_student_keeps_odd_layers(bundle):
+def test_student_keeps_first_and_last_layers(bundle):
     student = mb.make_student(bundle.model, 3)
     assert len(student.encoder.layer) == 3 and student.config.num_hidden_layers == 3
+    assert student.kept_layers == [0, 4, 5] and mb.student_layers(6, 4) == [0, 3, 4, 5] and mb.student_layers(6, 1) == [5]
     assert torch.equal(student.encoder.layer[2].output.dense.weight, bundle.model.encoder.layer[5].output.dense.weight)
-    assert student.encoder.layer[0].output.dense.weight.data_ptr() != bundle.model.encoder.layer[1].output.dense.weight.data_ptr()
+    assert torch.equal(student.encoder.layer[0].output.dense.weight, bundle.model.encoder.layer[0].output.dense.weight)
+    assert student.encoder.layer[0].output.dense.weight.data_ptr() != bundle.model.encoder.layer[0].output.dense.weight.data_ptr()
+    chosen = mb.make_student(bundle.model, 2, keep=[4, 1])
+    assert chosen.kept_layers == [1, 4] and torch.equal(chosen.encoder.layer[0].output.dense.weight,
+                                                         bundle.model.encoder.layer[1].output.dense.weight)
     with pytest.raises(ModelError, match="from 1 to 6"):
         mb.make_student(bundle.model, 7)
+    with pytest.raises(ModelError, match="different teacher blocks from 0 to 5"):
+        mb.make_student(bundle.model, 2, keep=[1, 1])
 
 
 def test_bert_config_counts():

@@ -50,13 +50,17 @@ def test_pareto_mask():
 
 @pytest.fixture(scope="module")
 def measured():
-    """One real quick measurement with an untrained student (the claims' plumbing, not its numbers)."""
+    """One small real measurement (4 sentences, 1 pass) with an untrained student: the plumbing, not the numbers.
+
+    The full check, with the distilled student, is `python -m workbench claims`.
+    """
     import workbench.claims as claims
+    from workbench.data.sentences import eval_sentences
     from workbench.models.bert import make_student
     mp = pytest.MonkeyPatch()
-    mp.setattr(claims, "distilled_student", lambda bundle, **k: (make_student(bundle.model, 3), {"cached": False}))
+    mp.setattr(claims, "distilled_student", lambda bundle, **k: (make_student(bundle.model, 4), {"cached": False}))
     try:
-        yield claims.check_claims(quick=True)
+        yield claims.check_claims(quick=True, sentences=eval_sentences(tiny=True)[::4], repeats=1)
     finally:
         mp.undo()
 
@@ -99,3 +103,34 @@ def test_frontier_small():
     assert sum(r["pareto"] for r in rows) == sum(pareto_mask(rows))    # marks agree with the rule
     four = next(r for r in rows if r["bits"] == 4 and r["ratio"] == 0.0)
     assert four["cosine_mean"] < 0.99 and any("simulated" in n for n in four["notes"])
+
+
+def test_student_recipe_trains_once_then_loads_from_cache(tmp_path, monkeypatch):
+    """A tiny recipe (2 steps): the first call trains and saves, the second loads the same weights."""
+    import torch
+
+    from workbench.claims import build_variants, distilled_student, student_config
+    from workbench.compress.distill import BertDistillConfig
+    from workbench.compress.quantize import int8_module_count
+    from workbench.models.bert import load_bert
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path))
+    bundle = load_bert()
+    tiny = BertDistillConfig(n_layers=4, steps=2, batch_size=4, max_length=16)
+    first, info1 = distilled_student(bundle, config=tiny)
+    second, info2 = distilled_student(bundle, config=tiny)
+    assert not info1["cached"] and info2["cached"] and info1["path"] == info2["path"]
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+    assert second.kept_layers == [0, 3, 4, 5] and student_config().n_layers == 4
+    variants, notes = build_variants(bundle, second, ("distilled", "best"))
+    assert len(variants["best"].encoder.layer) == 4 and int8_module_count(variants["best"]) > 0
+    assert "4-layer (teacher blocks 0, 3, 4, 5)" in notes["best"][0]
+
+
+def test_full_recipe_never_trains_on_evaluation_sentences():
+    from workbench.claims import student_config
+    from workbench.data.sentences import EVAL_SENTENCES, distill_sentences
+    for quick in (False, True):
+        c = student_config(quick)
+        text = {s.lower() for s in distill_sentences(c.steps * c.batch_size, seed=c.seed)}
+        assert len(text) > 0.5 * c.steps * c.batch_size
+        assert not text & {e.lower() for e in EVAL_SENTENCES}

@@ -211,3 +211,26 @@ def test_bert_student_beats_untrained_student():
     student, hist = distill_bert(teacher, bundle.tokenizer, distill_sentences(64), config)
     trained = embedding_quality(embed(student, bundle.tokenizer, ev), ref)["cosine_mean"]
     assert len(hist) == 8 and trained > untrained + 0.03
+
+
+# -- training text ------------------------------------------------------------------------------
+def test_library_sentences_drop_code_and_evaluation_sentences(tmp_path, monkeypatch):
+    import sysconfig
+
+    from workbench.data import sentences as ds
+    (tmp_path / "mod.py").write_text('"""The cat sat on the mat. Parse the source into a tree of nodes.\n\n'
+                                     'Call f(x) = 2 with care please. Short one."""\n')
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "t.py").write_text('"""Tests are never used as training text here."""\n')
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: {"stdlib": str(tmp_path)})
+    found = ds.library_sentences.__wrapped__()
+    assert found == ("Parse the source into a tree of nodes.",)        # eval sentence, code, too short, tests: out
+
+
+def test_distill_sentences_deterministic_mixed_and_held_out():
+    from workbench.data.sentences import EVAL_SENTENCES, distill_sentences, library_sentences
+    a, b = distill_sentences(500, seed=3), distill_sentences(500, seed=3)
+    assert a == b and len(a) == 500 and a != distill_sentences(500, seed=4)
+    lib = set(library_sentences(max_words=16))
+    assert 150 <= sum(s in lib for s in a) <= 250                       # about 40 % from docstrings
+    assert not {s.lower() for s in a} & {e.lower() for e in EVAL_SENTENCES}

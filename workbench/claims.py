@@ -162,14 +162,18 @@ def claims_from_rows(rows: list[VariantRow], model_name: str = "all-MiniLM-L6-v2
     return out
 
 
-def check_claims(quick: bool = False, retrain: bool = False, progress=None, meter=None) -> tuple[list[ClaimRow], list[VariantRow]]:
-    """Measure the variants now (quick: fewer sentences and repeats) and compare with the claims."""
+def check_claims(quick: bool = False, retrain: bool = False, progress=None, meter=None,
+                 sentences: list[str] | None = None, repeats: int | None = None) -> tuple[list[ClaimRow], list[VariantRow]]:
+    """Measure the variants now (quick: fewer sentences and repeats) and compare with the claims.
+
+    sentences / repeats override the evaluation set and the number of interleaved passes.
+    """
     bundle = load_bert()
     student, _ = distilled_student(bundle, quick=quick, retrain=retrain)
     variants, notes = build_variants(bundle, student, ("fp32", "int8", "pruned-75", "unstructured", "distilled"))
-    sentences = eval_sentences(tiny=quick)
-    rows = compare_variants(variants, bundle.tokenizer, sentences, reference="fp32", repeats=2 if quick else 5,
-                            notes=notes, meter=meter, progress=progress)
+    sentences = sentences or eval_sentences(tiny=quick)
+    rows = compare_variants(variants, bundle.tokenizer, sentences, reference="fp32",
+                            repeats=repeats or (2 if quick else 5), notes=notes, meter=meter, progress=progress)
     return claims_from_rows(rows, bundle.name), rows
 
 

@@ -15,6 +15,7 @@ energy are those of fp32.
 """
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -120,19 +121,25 @@ def fake_quantize_model(model: nn.Module, bits: int, granularity: str = "per-cha
 
 
 # -- real kernels -----------------------------------------------------------------------------
-def int8_dynamic(model: nn.Module, granularity: str = "per-channel") -> nn.Module:
+def int8_dynamic(model: nn.Module, granularity: str = "per-channel", skip: tuple[str, ...] = ()) -> nn.Module:
     """Real int8 CPU kernels: torch.ao dynamic quantization of Linear (and LSTM) layers, in place.
 
     The one place the workbench calls torch.ao.quantization, so it can be swapped when PyTorch
     removes it. Weights become int8 (scale per output channel or per tensor), activations are
     quantized on the fly per batch. torch 2.13 warns that torch.ao.quantization is deprecated;
     the warning is silenced here and stated in QuantInfo.detail instead. LSTMs always get a
-    per-tensor scale (torch.ao has no per-channel dynamic LSTM).
+    per-tensor scale (torch.ao has no per-channel dynamic LSTM). Layers whose full module name
+    matches one of the regular expressions in skip stay fp32 (BERT's FFN outputs:
+    r"encoder\.layer\.\d+\.output\.dense").
     """
     _check_granularity(granularity)
     q = torch.ao.quantization
     linear_cfg = q.per_channel_dynamic_qconfig if granularity == "per-channel" else q.default_dynamic_qconfig
     spec = {nn.Linear: linear_cfg, nn.LSTM: q.default_dynamic_qconfig}
+    if skip:   # by module name: only the layers not skipped
+        spec = {name: (q.default_dynamic_qconfig if isinstance(m, nn.LSTM) else linear_cfg)
+                for name, m in model.named_modules()
+                if isinstance(m, (nn.Linear, nn.LSTM)) and not any(re.fullmatch(p, name) for p in skip)}
     model.to("cpu").eval()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization.*deprecated")

@@ -38,7 +38,7 @@ def simulate(work_s: float, busy_w: float, idle_w: float, t_min_c: float, t_max_
     unfinished, so a band the device cannot cool into (idle temperature above t_min) still ends.
     """
     rc = ThermalRC(config or ThermalRCConfig())
-    gov = Governor(t_min_c, t_max_c)
+    gov = Governor(t_min_c, t_max_c, max_pause_s=max_s)   # simulated time: no give-up before max_s
     out = GovernedRun(t_min_c, t_max_c, 0.0, 0.0, 0.0, rc.temp_c)
     t = done = 0.0
     while done < work_s and t < max_s:
