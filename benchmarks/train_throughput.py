@@ -56,8 +56,11 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=60, help="training steps per timed repeat (default 60)")
     ap.add_argument("--repeats", type=int, default=5, help="interleaved repeats of each way (default 5)")
     ap.add_argument("--batch-size", type=int, default=32, help="sequences per step (default 32)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1: on a shared machine, spinning thread pools make timings erratic)")
     ap.add_argument("--quick", action="store_true", help="short run: 20 steps, 3 repeats")
     args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
     if args.quick:
         args.steps, args.repeats = 20, 3
     corpus = grammar_corpus()
