@@ -34,8 +34,11 @@ def parse_args(argv=None):
     p.add_argument("--run-seconds", type=float, default=6.0,
                    help="seconds of a run over which live updates are counted (default %(default)s)")
     p.add_argument("--workload", default="lstm", help="workload of the live run (tiny mode; default %(default)s)")
-    p.add_argument("--refill-s", type=float, default=15.0,
+    p.add_argument("--refill-s", type=float, default=22.0,
                    help="seconds to let the preheated pool refill between preheated page loads (default %(default)s)")
+    p.add_argument("--settle-s", type=float, default=6.0,
+                   help="pause after closing the cold page, so its kernel's shutdown does not load the "
+                        "preheated trial (default %(default)s)")
     p.add_argument("--quick", action="store_true", help="2 trials, 4 s runs: a smoke run of the benchmark")
     a = p.parse_args(argv)
     if a.quick:
@@ -105,6 +108,7 @@ def main(argv=None) -> int:
                 out["tti_cold_s"].append(tti)
                 page.close(run_before_unload=True)
                 t_ready = time.perf_counter()
+                time.sleep(args.settle_s)
                 page, tti = open_and_time(browser, warm, query)
                 out["tti_preheated_s"].append(tti)
                 first, rate = run_and_time(page, args.run_seconds)

@@ -185,3 +185,14 @@ def test_minilm_int8_uses_int8_modules(minilm):
 def test_minilm_two_bits_destroys_embedding(minilm):
     q, _, info = _cos(minilm, 2, "per-tensor")
     assert info.kind == KIND_SIMULATED and q["cosine_mean"] < 0.5
+
+
+def test_int8_dynamic_skip_keeps_named_layers_fp32():
+    from transformers import BertConfig, BertModel
+    model = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                                 intermediate_size=32))
+    q = int8_dynamic(model, skip=(r"encoder\.layer\.\d+\.output\.dense",))
+    qd = torch.ao.nn.quantized.dynamic
+    assert type(q.encoder.layer[1].output.dense) is nn.Linear                 # FFN output: fp32
+    assert isinstance(q.encoder.layer[1].attention.output.dense, qd.Linear)   # attention output: int8
+    assert int8_module_count(q) == 2 * 5 + 1                                 # Q, K, V, attn out, FFN in; pooler

@@ -205,6 +205,7 @@ def test_share_link_round_trips():
     ui = make_app()
     ui.live.controls.bits.value = 8
     ui.live.controls.prune_ratio.value = 0.5
+    assert [v for _, v in ui.live.controls.bits.options] == [*range(1, 17), 32]
     query = ui.live.share.value.split("?", 1)[1]
     assert Settings.from_query(query) == ui.live.controls.settings()
     assert "bits=8" in query and "prune_ratio=0.5" in query
@@ -232,9 +233,12 @@ def test_pinned_settings_from_query_ignore_voila_keys():
 
 def test_pinned_settings_bad_query_gives_message_and_defaults():
     from workbench.ui.share import pinned_settings
+    from workbench.errors import SettingsError
     p = pinned_settings("bits=40", settings_file="")
+    with pytest.raises(SettingsError) as refused:
+        Settings(bits=40)
     assert p.settings == Settings()
-    assert p.messages == ["link settings ignored: bits must be an integer from 1 to 32, got 40"]
+    assert p.messages == [f"link settings ignored: {refused.value}"] and "bits" in p.messages[0]
     p = pinned_settings("bogus=1", settings_file="")
     assert p.messages[0].startswith("link settings ignored: unknown setting(s) bogus")
 

@@ -25,7 +25,7 @@ CLAIMS = {
                params=-40, speed=+60, quality_pct=97),
 }
 TIME_SOURCE = "measured:perf_counter"
-STUDENT_STEPS, STUDENT_STEPS_QUICK, STUDENT_LR = 150, 40, 3e-4
+STUDENT_STEPS, STUDENT_STEPS_QUICK, STUDENT_LR = 600, 150, 3e-4
 
 
 @dataclass

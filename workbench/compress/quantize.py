@@ -122,7 +122,7 @@ def fake_quantize_model(model: nn.Module, bits: int, granularity: str = "per-cha
 
 # -- real kernels -----------------------------------------------------------------------------
 def int8_dynamic(model: nn.Module, granularity: str = "per-channel", skip: tuple[str, ...] = ()) -> nn.Module:
-    """Real int8 CPU kernels: torch.ao dynamic quantization of Linear (and LSTM) layers, in place.
+    r"""Real int8 CPU kernels: torch.ao dynamic quantization of Linear (and LSTM) layers, in place.
 
     The one place the workbench calls torch.ao.quantization, so it can be swapped when PyTorch
     removes it. Weights become int8 (scale per output channel or per tensor), activations are
@@ -212,3 +212,4 @@ def _check_bits(bits: int, lo: int, hi: int):
 def _check_granularity(granularity: str):
     if granularity not in GRANULARITIES:
         raise SettingsError(f"granularity {granularity!r} is not valid; choose one of {', '.join(GRANULARITIES)}")
+

@@ -20,6 +20,7 @@ WORKLOAD_LABELS = {
     "lstm-distill": "lstm-distill (LSTM student)",
 }
 LABEL_WIDTH = "9.5em"
+BITS_OPTIONS = [(str(b), b) for b in range(1, 17)] + [("32 (fp32)", 32)]
 
 
 def _style() -> dict:
@@ -38,7 +39,9 @@ class RunControls:
         self.workload = widgets.Dropdown(options=[(WORKLOAD_LABELS.get(w, w), w) for w in WORKLOADS],
                                          description="workload", **kw)
         self.device = widgets.Dropdown(options=[("cpu", "cpu")], description="device", **kw)
-        self.bits = widgets.IntSlider(min=1, max=32, description="bits", continuous_update=False, **kw)
+        # Settings allow 1–16 bits or 32 (no quantization): the slider offers exactly those.
+        self.bits = widgets.SelectionSlider(options=BITS_OPTIONS, value=32, description="bits",
+                                            continuous_update=False, **kw)
         self.granularity = widgets.Dropdown(options=list(QUANT_GRANULARITIES), description="granularity", **kw)
         self.prune_ratio = widgets.FloatSlider(min=0.0, max=0.95, step=0.05, description="pruning ratio",
                                                readout_format=".2f", continuous_update=False, **kw)
@@ -80,6 +83,8 @@ class RunControls:
             self.device.options = list(self.device.options) + [(s.device, s.device)]
         self.workload.value = s.workload
         self.device.value = s.device
+        if s.bits not in [v for _, v in self.bits.options]:   # a value a newer Settings allows
+            self.bits.options = sorted(set(self.bits.options) | {(str(s.bits), s.bits)}, key=lambda o: o[1])
         self.bits.value = s.bits
         self.granularity.value = s.quant_granularity
         self.prune_ratio.value = s.prune_ratio

@@ -223,7 +223,8 @@ class LiveRunView:
         return True
 
     def _on_message(self, text: str) -> None:
-        self._last_message = text
+        """One line from the engine (what it is doing): shown under the figure while running."""
+        self.notes.value = f'<div class="wb-sub">{html.escape(text.splitlines()[0] if text else "")}</div>'
 
     def _work(self, settings: Settings, callbacks, control) -> None:
         self.preview = meter_preview(settings)

@@ -36,6 +36,8 @@ class ServeConfig:
     settings_file: str = ""           # JSON Settings pinned for every page
     notebook: str = str(NOTEBOOK)
     preheat: bool = True              # keep one kernel started and the notebook executed
+    refill_delay_s: float = 8.0       # start the next preheated kernel this long after one is used, so
+                                      # its start (imports, ~2 CPU-s) does not slow the page just opened
     cull_idle_timeout_s: int = 600    # shut down kernels idle (and unconnected) this long
     cull_interval_s: int = 60         # how often to look for idle kernels
     cull_connected: bool = False      # also cull idle kernels a page is still connected to
@@ -53,6 +55,7 @@ def voila_args(cfg: ServeConfig) -> list[str]:
         sys.executable, "-m", "voila", cfg.notebook, "--no-browser",
         f"--Voila.ip={cfg.host}", f"--port={cfg.port}", f"--token={cfg.token}",
         f"--preheat_kernel={cfg.preheat}", "--pool_size=1", "--show_tracebacks=False",
+        f"--VoilaKernelManager.fill_delay={cfg.refill_delay_s}",
         f"--MappingKernelManager.cull_idle_timeout={cfg.cull_idle_timeout_s}",
         f"--MappingKernelManager.cull_interval={cfg.cull_interval_s}",
         f"--MappingKernelManager.cull_connected={cfg.cull_connected}",

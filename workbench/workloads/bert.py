@@ -11,7 +11,7 @@ import torch
 
 from workbench.compress.compare import compress
 from workbench.compress.distill import BertDistillConfig, distill_bert
-from workbench.data.sentences import corpus_sentences, eval_sentences, training_sentences
+from workbench.data.sentences import corpus_sentences, distill_sentences, eval_sentences
 from workbench.models.bert import bert_flops, count_params, embed, encode, load_bert, make_student, tokenize
 from workbench.quality import embedding_quality
 from workbench.workloads.base import RunContext, WorkloadOutput
@@ -62,7 +62,8 @@ def run_bert(ctx: RunContext) -> WorkloadOutput:
 def run_bert_distill(ctx: RunContext) -> WorkloadOutput:
     """Distill a 3-layer student from the BERT for settings.steps steps; quality before/after training.
 
-    Training text: built-in template sentences (and the lines of settings.corpus if given);
+    Training text: built-in sentences (templates, standard-library docstrings; distill_sentences)
+    and the lines of settings.corpus if given;
     evaluation: the built-in evaluation sentences, never trained on.
     """
     s = ctx.settings
@@ -72,7 +73,7 @@ def run_bert_distill(ctx: RunContext) -> WorkloadOutput:
                                max_length=_max_length(s.tiny), seed=s.seed)
     n_train = min(s.steps * s.batch_size, 4000)
     train = corpus_sentences(s.corpus)[:n_train] if s.corpus else []
-    train += training_sentences(max(0, n_train - len(train)), seed=s.seed)
+    train += distill_sentences(max(0, n_train - len(train)), seed=s.seed)
     ev = eval_sentences(s.tiny)
     ref = embed(teacher, bundle.tokenizer, ev, max_length=config.max_length)
     student = make_student(teacher, config.n_layers)

@@ -143,10 +143,12 @@ def finish_lm(ctx: RunContext, model: nn.Module, corpus: Corpus, r: LMRecipe, tr
     """Evaluate before and after compression; fill the WorkloadOutput."""
     s = ctx.settings
     quality = {}
+    # a stopped run still reports quality, on a shorter stretch so Stop returns within a second
+    limit = 2_000 if trainer.stopped_early else 20_000
     with ctx.window("evaluate"):
-        base = evaluate(model, corpus, s.workload, r.seq_len)
+        base = evaluate(model, corpus, s.workload, r.seq_len, limit)
         model, comp, notes = compress(model, s)
-        after = evaluate(model, corpus, s.workload, r.seq_len) if comp else base
+        after = evaluate(model, corpus, s.workload, r.seq_len, limit) if comp else base
     eval_flops = (base["eval_tokens"] + (after["eval_tokens"] if comp else 0)) * fwd_flops
     ctx.add_work(0, eval_flops)
     quality.update(perplexity=after["perplexity"], loss=after["loss"], accuracy=after["accuracy"],
