@@ -61,7 +61,7 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     workload(0.3, args.n)  # warm-up
-    plain, watched, sampler_pct, proc_pct, per_sample_ms = [], [], [], [], []
+    plain, watched, sampler_pct, per_sample_ms = [], [], [], []
     source = ""
     for r in range(args.repeats):
         for order in ((False, True) if r % 2 == 0 else (True, False)):

@@ -25,6 +25,20 @@ class GradingError(WorkbenchError):
     """A notebook could not be graded."""
 
 
+@contextlib.contextmanager
+def quiet_otter():
+    """Silence otter (its prints and INFO logs) for a call; yields the captured text."""
+    sink = io.StringIO()
+    otter_log = logging.getLogger("otter")
+    level = otter_log.level
+    otter_log.setLevel(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            yield sink
+    finally:
+        otter_log.setLevel(level)
+
+
 @dataclass(frozen=True)
 class CaseResult:
     name: str
@@ -112,18 +126,12 @@ def grade_notebook(notebook: str | Path, autograder: str | Path | None = None, d
     lesson = lesson_of(notebook)
     archive = Path(autograder) if autograder else find_autograder(lesson)
     from otter.api import grade_submission
-    sink = io.StringIO()
-    otter_log = logging.getLogger("otter")
-    level = otter_log.level
-    otter_log.setLevel(logging.WARNING)
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with quiet_otter():
             results = grade_submission(str(notebook.resolve()), str(archive.resolve()), quiet=True, debug=debug)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise GradingError(f"grading {notebook.name} failed: {first}") from exc
-    finally:
-        otter_log.setLevel(level)
     return _report(notebook, lesson, results)
 
 

@@ -8,10 +8,8 @@ and `check` compares what matters (cell types and sources, the tests, otter's co
 """
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import logging
 import re
 import shutil
 import tempfile
@@ -91,21 +89,17 @@ def run_otter_assign(master: Path, workdir: Path) -> Path:
     """otter assign on a copy of master inside workdir; returns the result folder."""
     from otter.assign import main as otter_assign
 
+    from workbench.grading import quiet_otter
+
     copy = workdir / master.name
     shutil.copy(master, copy)
     result = workdir / "dist"
-    sink = io.StringIO()
-    otter_log = logging.getLogger("otter")
-    level = otter_log.level
-    otter_log.setLevel(logging.WARNING)
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with quiet_otter() as sink:
             otter_assign(str(copy), str(result), no_pdfs=True, no_run_tests=True)
     except Exception as exc:
         tail = sink.getvalue().strip().splitlines()[-1:] or [""]
         raise LessonBuildError(f"otter assign failed on {master.name}: {type(exc).__name__}: {exc} {tail[0]}".strip()) from exc
-    finally:
-        otter_log.setLevel(level)
     return result
 
 

@@ -84,7 +84,7 @@ def evaluate(model: nn.Module, corpus: Corpus, workload: str, seq_len: int, max_
         if hasattr(model, "reset_state"):
             model.reset_state()
         streams = batchify(ids, 1 if workload == "lstm" else 16)
-        xs, ys, outs = [], [], []
+        ys, outs = [], []
         for i in range(0, streams.size(1) - 1 - seq_len, seq_len):
             x, yy = streams[:, i:i + seq_len], streams[:, i + 1:i + 1 + seq_len]
             outs.append(model(x).reshape(-1, corpus.vocab_size))
