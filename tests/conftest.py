@@ -1,5 +1,12 @@
-"""Every test writes to its own data folder, never the user's ledger."""
+"""Every test writes to its own data folder, never the user's ledger.
+
+One torch thread per process: the tiny models gain nothing from two, and on a busy machine
+two spinning OpenMP threads per process can slow a test a hundredfold. (Benchmarks, not
+tests, measure speed.) Set before torch is imported, so it also reaches child processes.
+"""
 import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 

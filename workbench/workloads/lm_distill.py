@@ -6,9 +6,7 @@ perplexity and size are reported beside the teacher's.
 """
 from __future__ import annotations
 
-import torch
-
-from workbench.compress.distill import distillation_loss
+from workbench.compress.distill import lm_distill_loss_fn
 from workbench.data.corpus import load_corpus
 from workbench.models.lstm import LSTMConfig, LSTMLM
 from workbench.train import Trainer, TrainerConfig
@@ -17,18 +15,6 @@ from workbench.workloads.lm import build_model, count_params, evaluate, lm_loss,
 
 TEMPERATURE = 2.0   # the seed code's temperature
 ALPHA = 0.5         # weight of the soft (teacher) term
-
-
-def distill_loss_fn(teacher: torch.nn.Module):
-    """loss_fn for the Trainer: F10 against the teacher's logits on the same batch."""
-    def loss_fn(student, batch):
-        x, y = batch
-        with torch.no_grad():
-            t_logits = teacher(x)
-        s_logits = student(x)
-        loss = distillation_loss(s_logits, t_logits, y, T=TEMPERATURE, alpha=ALPHA)
-        return loss, y.numel(), int((s_logits.argmax(-1) == y).sum())
-    return loss_fn
 
 
 def run_lm_distill(ctx: RunContext) -> WorkloadOutput:
@@ -60,7 +46,7 @@ def run_lm_distill(ctx: RunContext) -> WorkloadOutput:
 
     t_teacher = phase("teacher", teacher, lm_loss)
     teacher.reset_state()
-    t_student = phase("student", student, distill_loss_fn(teacher))
+    t_student = phase("student", student, lm_distill_loss_fn(teacher, T=TEMPERATURE, alpha=ALPHA))
     q_teacher = evaluate(teacher, corpus, "lstm", r.seq_len)
     q_student = evaluate(student, corpus, "lstm", r.seq_len)
     quality = {"perplexity": q_student["perplexity"], "teacher_perplexity": q_teacher["perplexity"],
