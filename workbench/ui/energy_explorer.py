@@ -11,6 +11,7 @@ from workbench.energy.seed_model import SEED_STATED_ETA, SeedInputs, seed_model
 from workbench.errors import WorkbenchError
 from workbench.ledger import Ledger
 from workbench.ui import plots, theme
+from workbench.ui.lazy import LazyView
 
 STYLE = {"description_width": "13em"}
 
@@ -43,7 +44,7 @@ def seed_energy_for_run(rec: dict) -> float:
                                  t_max_c=rec["t_max_c"], t_min_c=rec["t_min_c"])).E
 
 
-class EnergyModelView:
+class EnergyModelView(LazyView):
     """Sliders for C, W, L, K, T_max, T_min; E1–E6 and unit problems; the fitted model."""
 
     def __init__(self, ledger_factory: Callable[[], Ledger] = Ledger, lazy: bool = False):
@@ -75,14 +76,7 @@ class EnergyModelView:
             w.observe(lambda _: self.compute(), names="value")
         self.example_button.on_click(lambda _: self.seed_example())
         self.refit_button.on_click(lambda _: self.refresh())
-        self.stale = True            # lazy: fit and draw when the tab is first shown
-        if not lazy:
-            self.activate()
-
-    def activate(self) -> None:
-        if self.stale:
-            self.stale = False
-            self.refresh()
+        self.start_lazy(lazy)
 
     @property
     def sliders(self) -> tuple:

@@ -11,6 +11,7 @@ import ipywidgets as widgets
 
 from workbench.ledger import Ledger
 from workbench.ui import plots, theme
+from workbench.ui.lazy import LazyView
 
 SHOWN_COLUMNS = {  # ledger column -> table heading (with units)
     "started_at": "started (UTC)", "run_id": "run", "workload": "workload", "status": "status",
@@ -56,7 +57,7 @@ def run_label(row: dict) -> str:
             f"N {row.get('parallelism')} · {e_text} · {row['status']}")
 
 
-class ResultsView:
+class ResultsView(LazyView):
     """Ledger table, CSV link, compare, frontier and claims; refresh() re-reads the ledger."""
 
     def __init__(self, ledger_factory: Callable[[], Ledger] = Ledger, lazy: bool = False):
@@ -87,15 +88,7 @@ class ResultsView:
         self.compare_button.on_click(lambda _: self.compare())
         self.claims_button.on_click(lambda _: self.check_claims())
         self.frontier_workload.observe(lambda _: self._draw_frontier(), names="value")
-        self.stale = True            # lazy: read the ledger when the tab is first shown
-        if not lazy:
-            self.activate()
-
-    def activate(self) -> None:
-        """The tab is shown: re-read the ledger if it changed since."""
-        if self.stale:
-            self.stale = False
-            self.refresh()
+        self.start_lazy(lazy)
 
     def widget(self) -> widgets.VBox:
         return widgets.VBox([
