@@ -23,14 +23,13 @@ def run_lm_distill(ctx: RunContext) -> WorkloadOutput:
     teacher, r = build_model("lstm", s.tiny, corpus.vocab_size, s.seed)
     c = r.model
     student = LSTMLM(LSTMConfig(vocab_size=corpus.vocab_size, n_embd=c.n_embd // 2, n_hidden=c.n_hidden // 2))
-    steps = {"teacher": s.steps, "student": s.steps}
-    total = 2 * s.steps
+    total = 2 * s.steps   # teacher steps, then as many student steps
     done, flops_done = [0], [0.0]
 
     def phase(name, model, loss_fn):
         tok = s.batch_size * r.seq_len
         flops = 3.0 * tok * model.flops_per_token() + (tok * teacher.flops_per_token() if name == "student" else 0)
-        t = Trainer(TrainerConfig(steps=steps[name], optimizer="adam", lr=s.lr or r.lr), model, loss_fn,
+        t = Trainer(TrainerConfig(steps=s.steps, optimizer="adam", lr=s.lr or r.lr), model, loss_fn,
                     train_batches(corpus, "lstm", r.seq_len, s.batch_size, s.seed), gate=ctx.checkpoint)
 
         def report(tr):
@@ -39,7 +38,7 @@ def run_lm_distill(ctx: RunContext) -> WorkloadOutput:
             flops_done[0] += flops
             ctx.progress(step=done[0], steps=total, loss=tr.loss, phase=name)
         t.add_callback("on_batch_end", report)
-        ctx.message(f"{name}: {count_params(model):,} parameters, {steps[name]} steps")
+        ctx.message(f"{name}: {count_params(model):,} parameters, {s.steps} steps")
         with ctx.window(name):
             t.run()
         return t
