@@ -64,11 +64,16 @@ class Result:
                  f"({s['prune_kind']}) · parallelism {s['parallelism']} · {self.status}"]
         lines.append(f"  time      {self.duration_s:.2f} s (paused {self.paused_s:.2f} s)  ·  {self.tokens:,} tokens  ·  {self.flops:.3g} FLOP")
         if self.energy_j is not None:
-            lines.append(f"  energy    {self.energy_j:.2f} J [{self.energy_source.upper()}] mean {self.mean_power_w or 0:.1f} W"
-                         f"  ·  CO2 {self.co2_g or 0:.4f} g")
+            src = self.energy_source.upper()
+            lines.append(f"  energy    {self.energy_j:.2f} J, mean {self.mean_power_w or 0:.1f} W [{src}]")
             lines.append(f"            {self.energy_detail}")
+            lines.append(f"  CO2       {self.co2_g or 0:.4f} g [MODELLED: energy × PUE {s.get('pue', 1.0):g} × "
+                         f"{s.get('grid_g_per_kwh', 400.0):g} g/kWh]")
         if self.eta_flop_per_j:
-            lines.append(f"  η         {self.eta_flop_per_j:.3g} FLOP/J  ·  {self.eta_tokens_per_j:.3g} tokens/J")
+            lines.append(f"  η         {self.eta_flop_per_j:.3g} FLOP/J  ·  {self.eta_tokens_per_j:.3g} tokens/J "
+                         f"[{self.energy_source.upper()} energy]")
+            if self.eta_seed is not None:
+                lines.append(f"  η seed E4 {self.eta_seed:.4g} [MODELLED:SEED-E4, the seed's formula with this run's C, W, L]")
         if self.peak_temp_c is not None:
             lines.append(f"  temp      peak {self.peak_temp_c:.1f} °C [{self.temp_source.upper()}]  limits "
                          f"{s['t_min_c']}–{s['t_max_c']} °C")
