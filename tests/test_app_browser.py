@@ -1,7 +1,7 @@
 """The app in a real browser: Voila on a free port, Debian's chromium driven by pytest-playwright.
 
 Screenshots of each state go to test-artifacts/screenshots/. Skipped when /usr/bin/chromium is
-missing (`make test` installs it). No timed assertions: every wait is bounded and a timeout is
+missing (`./workbench.sh test` installs it). No timed assertions: every wait is bounded and a timeout is
 a failure of the behaviour, not of speed.
 """
 from __future__ import annotations

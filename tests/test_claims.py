@@ -125,13 +125,16 @@ def test_student_recipe_trains_once_then_loads_from_cache(tmp_path, monkeypatch)
     variants, notes = build_variants(bundle, second, ("distilled", "best"))
     assert len(variants["best"].encoder.layer) == 4 and int8_module_count(variants["best"]) > 0
     assert "4-layer (teacher blocks 0, 3, 4, 5)" in notes["best"][0]
+    assert any("SmoothQuant α=0.85" in n for n in notes["best"])          # best = student + SmoothQuant + int8
 
 
 def test_full_recipe_never_trains_on_evaluation_sentences():
     from workbench.claims import student_config
     from workbench.data.sentences import EVAL_SENTENCES, distill_sentences
+    from workbench.models.bert import load_bert, vocabulary_words
+    words = vocabulary_words(load_bert().tokenizer)
     for quick in (False, True):
         c = student_config(quick)
-        text = {s.lower() for s in distill_sentences(c.steps * c.batch_size, seed=c.seed)}
+        text = {s.lower() for s in distill_sentences(c.steps * c.batch_size, seed=c.seed, vocabulary=words)}
         assert len(text) > 0.5 * c.steps * c.batch_size
         assert not text & {e.lower() for e in EVAL_SENTENCES}

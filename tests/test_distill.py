@@ -234,3 +234,19 @@ def test_distill_sentences_deterministic_mixed_and_held_out():
     lib = set(library_sentences(max_words=16))
     assert 150 <= sum(s in lib for s in a) <= 250                       # about 40 % from docstrings
     assert not {s.lower() for s in a} & {e.lower() for e in EVAL_SENTENCES}
+
+
+def test_vocabulary_sentences_replace_every_fourth():
+    from workbench.data.sentences import distill_sentences
+    from workbench.models.bert import load_bert, vocabulary_words
+    words = vocabulary_words(load_bert().tokenizer)
+    assert len(words) == 12_000 and words[:3] == ["the", "of", "and"]          # frequent words first
+    assert all(w.isalpha() and w.islower() and not w.startswith("#") for w in words)
+    plain, mixed = distill_sentences(400, seed=2), distill_sentences(400, seed=2, vocabulary=words)
+    vocab = set(words)
+    for i, (p, m) in enumerate(zip(plain, mixed)):
+        if i % 4:
+            assert m == p
+        else:
+            assert 5 <= len(m.split()) <= 14 and {w.strip(".").lower() for w in m.split()} <= vocab
+    assert mixed == distill_sentences(400, seed=2, vocabulary=words)

@@ -32,7 +32,7 @@ def _zip_tests(stem: str) -> dict[str, str]:
 
 # -- generated files -----------------------------------------------------------------------------
 def test_generated_files_are_current():
-    """CI's guard: `make lessons` was run after the last change to a master."""
+    """CI's guard: `./workbench.sh lessons` was run after the last change to a master."""
     assert check(ROOT) == []
 
 

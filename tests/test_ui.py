@@ -75,11 +75,12 @@ def text(html: str) -> str:
 
 # -- live run tab -------------------------------------------------------------------------------
 def test_controls_show_pinned_settings_and_round_trip():
-    s = Settings(workload="gpt", bits=6, quant_granularity="per-tensor", prune_ratio=0.3, prune_kind="global",
-                 parallelism=2, t_min_c=40.0, t_max_c=70.0, steps=7, tiny=True, seed=3)
+    s = Settings(workload="gpt", bits=6, quant_granularity="per-tensor", smooth_alpha=0.6, prune_ratio=0.3,
+                 prune_kind="global", parallelism=2, t_min_c=40.0, t_max_c=70.0, steps=7, tiny=True, seed=3)
     ui = make_app(settings=s)
     c = ui.live.controls
-    assert (c.workload.value, c.bits.value, c.granularity.value, c.prune_kind.value) == ("gpt", 6, "per-tensor", "global")
+    assert (c.workload.value, c.bits.value, c.granularity.value, c.smooth.value, c.prune_kind.value) == (
+        "gpt", 6, "per-tensor", 0.6, "global")
     assert c.settings() == s          # fields without a control (seed) are kept from the pinned settings
 
 

@@ -26,6 +26,7 @@ class Settings:
     workload: str = "lstm"           # one of WORKLOADS
     bits: int = 32                   # weight precision 1-16, or 32 = none; 8 = real int8 on CPU
     quant_granularity: str = "per-channel"  # scale per output channel or one per tensor
+    smooth_alpha: float = 0.0        # SmoothQuant strength before real int8, 0-1 (0 = off)
     prune_ratio: float = 0.0         # fraction of weights (or heads/neurons) removed, in [0, 1)
     prune_kind: str = "unstructured"  # unstructured (per layer), global, heads, neurons
     parallelism: int = 1             # data-parallel worker processes (torch.distributed)
@@ -131,10 +132,11 @@ def validate(s: Settings) -> None:
     _choice("quant_granularity", s.quant_granularity, QUANT_GRANULARITIES)
     _choice("tokenizer", s.tokenizer, TOKENIZERS)
     _choice("meter", s.meter, METERS)
-    for name in ("prune_ratio", "t_min_c", "t_max_c", "lr", "sample_hz", "core_watts", "grid_g_per_kwh", "pue"):
+    for name in ("smooth_alpha", "prune_ratio", "t_min_c", "t_max_c", "lr", "sample_hz", "core_watts", "grid_g_per_kwh", "pue"):
         _finite(name, getattr(s, name))
     _check(isinstance(s.bits, int) and (1 <= s.bits <= 16 or s.bits == 32),
            f"bits must be an integer from 1 to 16, or 32 for full precision; got {s.bits!r}")
+    _check(0.0 <= s.smooth_alpha <= 1.0, f"smooth_alpha must be in [0, 1] (0 = off), got {s.smooth_alpha!r}")
     _check(0.0 <= s.prune_ratio < 1.0, f"prune_ratio must be in [0, 1), got {s.prune_ratio!r}")
     _check(isinstance(s.parallelism, int) and 1 <= s.parallelism <= 64,
            f"parallelism must be an integer from 1 to 64, got {s.parallelism!r}")

@@ -14,6 +14,7 @@ FLAGS = {
     "--workload": ("workload", str, f"what to run: {', '.join(WORKLOADS)} (default lstm)"),
     "--bits": ("bits", int, "weight precision in bits, 1-16, or 32 = none, 8 = real int8 kernels on CPU (default 32)"),
     "--granularity": ("quant_granularity", str, f"quantization scale per {' or '.join(QUANT_GRANULARITIES)} (default per-channel)"),
+    "--smooth": ("smooth_alpha", float, "SmoothQuant strength α in [0, 1] before real int8 kernels; 0 = off (default 0)"),
     "--prune": ("prune_ratio", float, "fraction of weights/heads/neurons removed, in [0, 1) (default 0)"),
     "--prune-kind": ("prune_kind", str, f"pruning kind: {', '.join(PRUNE_KINDS)} (default unstructured)"),
     "--parallelism": ("parallelism", int, "data-parallel worker processes, >= 1 (default 1)"),

@@ -17,8 +17,18 @@ from torch import nn
 
 from workbench.compress.prune import apply_pruning, count_nonzero
 from workbench.compress.quantize import apply_quantization
-from workbench.models.bert import DEFAULT_MAX_LENGTH, bert_flops, count_params, embed, encode, tokenize
+from workbench.data.sentences import distill_sentences
+from workbench.models.bert import (
+    DEFAULT_MAX_LENGTH,
+    bert_flops,
+    count_params,
+    embed,
+    encode,
+    tokenize,
+)
 from workbench.quality import embedding_quality, size_bytes
+
+CALIBRATION_SEED = 1   # distill_sentences seed for calibration text: apart from the students' seed 0
 
 
 @dataclass
@@ -107,15 +117,26 @@ def _is_int8(model: nn.Module) -> bool:
     return int8_module_count(model) > 0
 
 
+def bert_calibration(tokenizer, n_sentences: int = 256, batch_size: int = 32,
+                     max_length: int = DEFAULT_MAX_LENGTH) -> list[dict]:
+    """Tokenized training sentences for SmoothQuant's calibration (never evaluation sentences)."""
+    sentences = distill_sentences(n_sentences, seed=CALIBRATION_SEED)
+    return [tokenize(tokenizer, sentences[i:i + batch_size], max_length) for i in range(0, len(sentences), batch_size)]
+
+
 def compress(model: nn.Module, bits: int = 32, prune_ratio: float = 0.0, prune_kind: str = "neurons",
-             granularity: str = "per-channel", device: str = "cpu") -> tuple[nn.Module, list[str]]:
-    """A compressed deep copy: prune first (on fp32 weights), then quantize. Returns (model, notes)."""
+             granularity: str = "per-channel", device: str = "cpu", smooth_alpha: float = 0.0,
+             calibration=None) -> tuple[nn.Module, list[str]]:
+    """A compressed deep copy: prune first (on fp32 weights), then quantize. Returns (model, notes).
+
+    smooth_alpha > 0 with calibration batches: SmoothQuant before real int8 (see apply_quantization).
+    """
     model = copy.deepcopy(model)
     notes = []
     if prune_ratio > 0:
         info = apply_pruning(model, prune_ratio, prune_kind)
         notes.append(f"prune {prune_kind} {prune_ratio:.0%}: {info.detail}")
-    model, qinfo = apply_quantization(model, bits, granularity, device)
+    model, qinfo = apply_quantization(model, bits, granularity, device, smooth_alpha, calibration)
     if bits != 32:
         notes.append(f"{bits}-bit: {qinfo.kind}: {qinfo.detail}")
     return model, notes

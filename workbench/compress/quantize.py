@@ -18,10 +18,12 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from typing import Iterable
 
 import torch
 from torch import nn
 
+from workbench.compress.smooth import smooth_linears
 from workbench.errors import SettingsError
 
 GRANULARITIES = ("per-channel", "per-tensor")
@@ -171,25 +173,33 @@ class QuantInfo:
 
 
 def apply_quantization(model: nn.Module, bits: int, granularity: str = "per-channel",
-                       device: str = "cpu") -> tuple[nn.Module, QuantInfo]:
+                       device: str = "cpu", smooth_alpha: float = 0.0,
+                       calibration: Iterable | None = None) -> tuple[nn.Module, QuantInfo]:
     """Quantize a model (changed in place: pass a copy) and say whether real kernels run.
 
     bits 32 -> none; 8 on CPU -> real int8; 16 on CUDA -> real fp16 (16 on CPU: simulated);
     any other width from 1 to 16 -> simulated fake-quant of Linear/LSTM weights.
+    smooth_alpha > 0 with calibration batches: SmoothQuant (workbench.compress.smooth) before
+    real int8, where activations are quantized; other widths quantize weights only, so it is skipped.
     """
     if not isinstance(bits, int) or isinstance(bits, bool) or not (1 <= bits <= 16 or bits == 32):
         raise SettingsError(f"bits must be an integer from 1 to 16, or 32 (no quantization), got {bits!r}")
     _check_granularity(granularity)
+    if not 0.0 <= smooth_alpha <= 1.0:
+        raise SettingsError(f"smooth_alpha must be in [0, 1] (0 = no smoothing), got {smooth_alpha!r}")
     on_gpu = str(device).startswith("cuda")
 
     if bits == 32:
         return model, QuantInfo(bits, granularity, device, KIND_NONE, "fp32 weights and kernels, unchanged")
     if bits == 8 and not on_gpu:
+        smoothed = ""
+        if smooth_alpha > 0 and calibration is not None:
+            smoothed = "; " + smooth_linears(model, calibration, smooth_alpha).detail
         model = int8_dynamic(model, granularity)
         n = int8_module_count(model)
         return model, QuantInfo(bits, granularity, device, KIND_INT8,
                                 f"{n} Linear/LSTM modules run int8 kernels ({granularity} weight scales, "
-                                "activations quantized per batch); torch.ao deprecation warning silenced")
+                                f"activations quantized per batch){smoothed}; torch.ao deprecation warning silenced")
     if bits == 16 and on_gpu:
         model = model.half()
         return model, QuantInfo(bits, granularity, device, KIND_FP16,

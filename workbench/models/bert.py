@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -95,6 +96,16 @@ def tokenize(tokenizer, sentences: list[str], max_length: int = DEFAULT_MAX_LENG
     """Padded ids and attention mask, both (B, T) int64."""
     enc = tokenizer(list(sentences), padding=True, truncation=True, max_length=max_length, return_tensors="pt")
     return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+
+def vocabulary_words(tokenizer, limit: int = 12_000) -> list[str]:
+    """The tokenizer's whole lower-case words (no ## pieces, digits or marks), in id order, at most limit.
+
+    BERT's WordPiece ids run roughly from frequent to rare words, so the first ones are common words.
+    """
+    vocab = tokenizer.get_vocab()
+    words = sorted((w for w in vocab if re.fullmatch(r"[a-z]{2,}", w)), key=vocab.__getitem__)
+    return words[:limit]
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -32,7 +32,7 @@ def _layout(width: str = "100%") -> widgets.Layout:
 
 
 class RunControls:
-    """Workload, device, bits, granularity, pruning, parallelism, temperature band, steps."""
+    """Workload, device, bits, granularity, SmoothQuant α, pruning, parallelism, temperature band, steps."""
 
     def __init__(self, settings: Settings):
         kw = dict(style=_style(), layout=_layout())
@@ -43,6 +43,8 @@ class RunControls:
         self.bits = widgets.SelectionSlider(options=BITS_OPTIONS, value=32, description="bits",
                                             continuous_update=False, **kw)
         self.granularity = widgets.Dropdown(options=list(QUANT_GRANULARITIES), description="granularity", **kw)
+        self.smooth = widgets.FloatSlider(min=0.0, max=1.0, step=0.05, description="SmoothQuant α (int8)",
+                                          readout_format=".2f", continuous_update=False, **kw)
         self.prune_ratio = widgets.FloatSlider(min=0.0, max=0.95, step=0.05, description="pruning ratio",
                                                readout_format=".2f", continuous_update=False, **kw)
         self.prune_kind = widgets.Dropdown(options=list(PRUNE_KINDS), description="pruning kind", **kw)
@@ -54,7 +56,7 @@ class RunControls:
                                          readout_format=".0f", continuous_update=False, **kw)
         self.steps = widgets.IntText(description="steps", **kw)
         self.tiny = widgets.Checkbox(description="tiny model (seconds)", indent=True, **kw)
-        for name in ("workload", "device", "bits", "granularity", "prune_ratio", "prune_kind", "parallelism",
+        for name in ("workload", "device", "bits", "granularity", "smooth", "prune_ratio", "prune_kind", "parallelism",
                      "t_min", "t_max", "steps", "tiny"):
             getattr(self, name).add_class(f"wb-{name.replace('_', '-')}")   # stable hooks for browser tests
         self._base = settings
@@ -62,7 +64,7 @@ class RunControls:
 
     @property
     def all(self) -> tuple:
-        return (self.workload, self.device, self.bits, self.granularity, self.prune_ratio, self.prune_kind,
+        return (self.workload, self.device, self.bits, self.granularity, self.smooth, self.prune_ratio, self.prune_kind,
                 self.parallelism, self.t_min, self.t_max, self.steps, self.tiny)
 
     def observe(self, fn) -> None:
@@ -87,6 +89,7 @@ class RunControls:
             self.bits.options = sorted(set(self.bits.options) | {(str(s.bits), s.bits)}, key=lambda o: o[1])
         self.bits.value = s.bits
         self.granularity.value = s.quant_granularity
+        self.smooth.value = s.smooth_alpha
         self.prune_ratio.value = s.prune_ratio
         self.prune_kind.value = s.prune_kind
         self.parallelism.max = max(self.parallelism.max, s.parallelism)
@@ -99,7 +102,8 @@ class RunControls:
         """The chosen Settings; raises SettingsError (one line) for an impossible combination."""
         return self._base.replace(
             workload=self.workload.value, device=self.device.value, bits=int(self.bits.value),
-            quant_granularity=self.granularity.value, prune_ratio=round(float(self.prune_ratio.value), 4),
+            quant_granularity=self.granularity.value, smooth_alpha=round(float(self.smooth.value), 4),
+            prune_ratio=round(float(self.prune_ratio.value), 4),
             prune_kind=self.prune_kind.value, parallelism=int(self.parallelism.value),
             t_min_c=float(self.t_min.value), t_max_c=float(self.t_max.value), steps=int(self.steps.value),
             tiny=bool(self.tiny.value))
@@ -115,7 +119,7 @@ class RunControls:
                                 layout=widgets.Layout(flex="1 1 0", min_width="330px", margin="0 18px 0 0"))
         return widgets.HBox([
             column("What runs", [self.workload, self.device, self.steps, self.parallelism, self.tiny]),
-            column("Compression", [self.bits, self.granularity, self.prune_ratio, self.prune_kind]),
+            column("Compression", [self.bits, self.granularity, self.smooth, self.prune_ratio, self.prune_kind]),
             column("Thermal governor", [self.t_min, self.t_max,
                                         widgets.HTML('<div class="wb-sub">The work pauses above t_max and '
                                                      'resumes below t_min.</div>')]),

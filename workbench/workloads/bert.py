@@ -9,10 +9,19 @@ import itertools
 
 import torch
 
-from workbench.compress.compare import compress
+from workbench.compress.compare import bert_calibration, compress
 from workbench.compress.distill import BertDistillConfig, distill_bert
 from workbench.data.sentences import corpus_sentences, distill_sentences, eval_sentences
-from workbench.models.bert import bert_flops, count_params, embed, encode, load_bert, make_student, tokenize
+from workbench.models.bert import (
+    bert_flops,
+    count_params,
+    embed,
+    encode,
+    load_bert,
+    make_student,
+    tokenize,
+    vocabulary_words,
+)
 from workbench.quality import embedding_quality
 from workbench.workloads.base import RunContext, WorkloadOutput
 
@@ -25,14 +34,16 @@ def run_bert(ctx: RunContext) -> WorkloadOutput:
     """settings.steps inference batches of settings.batch_size sentences through the compressed BERT.
 
     Compression follows the settings: prune (prune_ratio, prune_kind) then quantize (bits,
-    quant_granularity). Quality: cosine_mean / cosine_min / spearman vs the fp32 model.
+    quant_granularity, smooth_alpha). Quality: cosine_mean / cosine_min / spearman vs the fp32 model.
     """
     s = ctx.settings
     bundle = load_bert(s.model_path)
     reference = bundle.model
     if s.device != "cpu":
         reference = reference.to(s.device)
-    model, notes = compress(reference, s.bits, s.prune_ratio, s.prune_kind, s.quant_granularity, s.device)
+    calibration = bert_calibration(bundle.tokenizer) if s.smooth_alpha > 0 and s.bits == 8 else None
+    model, notes = compress(reference, s.bits, s.prune_ratio, s.prune_kind, s.quant_granularity, s.device,
+                            s.smooth_alpha, calibration)
     for line in notes:
         ctx.message(line)
     sentences = eval_sentences(s.tiny)
@@ -54,7 +65,7 @@ def run_bert(ctx: RunContext) -> WorkloadOutput:
     quality = embedding_quality(embed(model, bundle.tokenizer, sentences, max_length=max_len),
                                 embed(reference, bundle.tokenizer, sentences, max_length=max_len))
     return WorkloadOutput(quality=quality, flops=flops, tokens=tokens, items=items, params=count_params(model),
-                          notes=notes, compression={"bits": s.bits, "granularity": s.quant_granularity,
+                          notes=notes, compression={"bits": s.bits, "granularity": s.quant_granularity, "smooth_alpha": s.smooth_alpha,
                                                     "prune_ratio": s.prune_ratio, "prune_kind": s.prune_kind,
                                                     "model": bundle.name})
 
@@ -73,7 +84,8 @@ def run_bert_distill(ctx: RunContext) -> WorkloadOutput:
                                max_length=_max_length(s.tiny), seed=s.seed)
     n_train = min(s.steps * s.batch_size, 4000)
     train = corpus_sentences(s.corpus)[:n_train] if s.corpus else []
-    train += distill_sentences(max(0, n_train - len(train)), seed=s.seed)
+    train += distill_sentences(max(0, n_train - len(train)), seed=s.seed,
+                               vocabulary=vocabulary_words(bundle.tokenizer))
     ev = eval_sentences(s.tiny)
     ref = embed(teacher, bundle.tokenizer, ev, max_length=config.max_length)
     student = make_student(teacher, config.n_layers)

@@ -4,6 +4,7 @@ One function per stage so the data-parallel worker (workbench.parallel) can reus
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -14,8 +15,8 @@ from torch.nn import functional as F
 from workbench.data.batches import batchify, random_windows, sequential_chunks
 from workbench.data.corpus import Corpus, load_corpus
 from workbench.models.gpt import GPT, GPTConfig
-from workbench.models.lstm import LSTMConfig, LSTMLM
-from workbench.models.mlp import MLPConfig, MLPLM
+from workbench.models.lstm import LSTMLM, LSTMConfig
+from workbench.models.mlp import MLPLM, MLPConfig
 from workbench.settings import Settings
 from workbench.train import Trainer, TrainerConfig
 from workbench.workloads.base import RunContext, WorkloadOutput
@@ -96,8 +97,11 @@ def evaluate(model: nn.Module, corpus: Corpus, workload: str, seq_len: int, max_
             "eval_tokens": int(y.numel())}
 
 
-def compress(model: nn.Module, settings: Settings) -> tuple[nn.Module, dict, list[str]]:
-    """Apply the Settings' pruning then quantization; report what really ran."""
+def compress(model: nn.Module, settings: Settings, calibration=None) -> tuple[nn.Module, dict, list[str]]:
+    """Apply the Settings' pruning then quantization; report what really ran.
+
+    calibration: input batches for SmoothQuant (used only with smooth_alpha > 0 and real int8).
+    """
     info, notes = {}, []
     if settings.prune_ratio > 0:
         from workbench.compress import apply_pruning
@@ -106,7 +110,8 @@ def compress(model: nn.Module, settings: Settings) -> tuple[nn.Module, dict, lis
         notes.append(f"pruning: {p.detail}")
     if settings.bits < 32:
         from workbench.compress import apply_quantization
-        model, q = apply_quantization(model, settings.bits, settings.quant_granularity, settings.device)
+        model, q = apply_quantization(model, settings.bits, settings.quant_granularity, settings.device,
+                                      settings.smooth_alpha, calibration)
         info["quantization"] = q.as_dict() if hasattr(q, "as_dict") else vars(q)
         notes.append(f"quantization: {q.kind}: {q.detail}")
     return model, info, notes
@@ -138,6 +143,11 @@ def run_lm(ctx: RunContext) -> WorkloadOutput:
     return finish_lm(ctx, model, corpus, r, trainer, fwd_flops)
 
 
+def calibration_batches(corpus: Corpus, s: Settings, r: LMRecipe, n: int = 4) -> list[torch.Tensor]:
+    """The first n training inputs x (never validation text): what SmoothQuant calibrates on."""
+    return [x for x, _ in itertools.islice(train_batches(corpus, s.workload, r.seq_len, s.batch_size, s.seed), n)]
+
+
 def finish_lm(ctx: RunContext, model: nn.Module, corpus: Corpus, r: LMRecipe, trainer: Trainer,
               fwd_flops: float) -> WorkloadOutput:
     """Evaluate before and after compression; fill the WorkloadOutput."""
@@ -147,7 +157,7 @@ def finish_lm(ctx: RunContext, model: nn.Module, corpus: Corpus, r: LMRecipe, tr
     limit = 2_000 if trainer.stopped_early else 20_000
     with ctx.window("evaluate"):
         base = evaluate(model, corpus, s.workload, r.seq_len, limit)
-        model, comp, notes = compress(model, s)
+        model, comp, notes = compress(model, s, calibration_batches(corpus, s, r))
         after = evaluate(model, corpus, s.workload, r.seq_len, limit) if comp else base
     eval_flops = (base["eval_tokens"] + (after["eval_tokens"] if comp else 0)) * fwd_flops
     ctx.add_work(0, eval_flops)
