@@ -9,7 +9,7 @@ the meter's source label), both as ratios to fp32, and the embedding cosine to f
 
 Goal for the best combination: <= 0.5x the energy per sentence of fp32 at cosine >= 0.95.
 
-    python benchmarks/bert_compression.py            # 64 sentences, 5 repeats
+    python benchmarks/bert_compression.py            # 64 sentences, 10 repeats
     python benchmarks/bert_compression.py --quick    # 16 sentences, 2 repeats, briefly trained student
 """
 from __future__ import annotations
@@ -30,14 +30,14 @@ from workbench.models.bert import load_bert
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="16 sentences, 2 repeats, a student trained briefly")
-    ap.add_argument("--repeats", type=int, default=None, help="passes over the sentences per variant (default 5, quick 2)")
+    ap.add_argument("--repeats", type=int, default=None, help="passes over the sentences per variant (default 10, quick 2)")
     ap.add_argument("--batch-size", type=int, default=32, help="sentences per batch (default 32)")
     ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default: torch's choice)")
     ap.add_argument("--retrain", action="store_true", help="distill the student again even if one is cached")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    repeats = args.repeats or (2 if args.quick else 5)
+    repeats = args.repeats or (2 if args.quick else 10)
 
     t0 = time.perf_counter()
     bundle = load_bert()

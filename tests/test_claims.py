@@ -69,7 +69,9 @@ def measured():
 def test_real_measurement(measured):
     claims, rows = measured
     by = {r.name: r for r in rows}
-    assert set(by) == {"fp32", "int8", "pruned-75", "unstructured", "distilled"}
+    assert set(by) == {"fp32", "int8", "int8-smooth", "pruned-75", "unstructured", "distilled"}
+    assert by["int8-smooth"].cosine_mean > by["int8"].cosine_mean            # SmoothQuant wins back quality
+    assert "with SmoothQuant" in claims[0].measured
     assert by["fp32"].cosine_mean == pytest.approx(1.0) and by["fp32"].latency_ratio == 1.0
     assert by["int8"].params == by["fp32"].params and by["int8"].size_mb < 0.7 * by["fp32"].size_mb   # embeddings stay fp32
     assert by["pruned-75"].params < 0.7 * by["fp32"].params
@@ -90,7 +92,7 @@ def test_cli_json(monkeypatch, capsys, measured):
     monkeypatch.setattr(claims, "check_claims", lambda **k: measured)
     assert main(["claims", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [c["id"] for c in data["claims"]] == ["C1", "C2", "C3", "C4", "C7"] and len(data["variants"]) == 5
+    assert [c["id"] for c in data["claims"]] == ["C1", "C2", "C3", "C4", "C7"] and len(data["variants"]) == 6
 
 
 def test_frontier_small():
