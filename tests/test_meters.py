@@ -249,6 +249,21 @@ def test_estimate_counts_an_exited_child(no_sensors):
     assert "× 4 W/core (set by the user (core_watts))" in meter.detail
 
 
+def test_estimate_resolves_windows_shorter_than_a_clock_tick(no_sensors):
+    """3 ms of CPU is seen as 3 ms, not as 0 or 10 ms (/proc's clock ticks): short windows are measured."""
+    import time
+    meter = CpuTimeMeter(core_watts=1.0)
+    meter.start()
+    deltas = []
+    for _ in range(20):
+        e0, c0 = meter.read().energy_j, time.process_time()
+        while time.process_time() - c0 < 0.003:
+            pass
+        deltas.append(meter.read().energy_j - e0)          # J at 1 W/core = CPU seconds
+    assert all(d >= 0.0029 for d in deltas), deltas
+    assert sorted(deltas)[10] < 0.0095, deltas             # ticks would read 0 or 0.01, never 0.003
+
+
 def test_estimate_follows_a_running_child_then_its_exit(no_sensors):
     meter = CpuTimeMeter(core_watts=2.0)
     meter.start()
