@@ -5,18 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from workbench.compress.quantize import (
-    KIND_INT8,
-    apply_quantization,
-    int8_dynamic,
-    int8_module_count,
-)
-from workbench.compress.smooth import (
-    SmoothedLinear,
-    input_absmax,
-    smooth_linears,
-    smoothing_scale,
-)
+from workbench.compress.quantize import KIND_INT8, apply_quantization, int8_dynamic, int8_module_count
+from workbench.compress.smooth import SmoothedLinear, input_absmax, smooth_linears, smoothing_scale
 from workbench.errors import SettingsError
 from workbench.settings import Settings
 

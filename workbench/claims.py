@@ -9,12 +9,7 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict, dataclass, field
 
-from workbench.compress.compare import (
-    VariantRow,
-    bert_calibration,
-    compare_variants,
-    compress,
-)
+from workbench.compress.compare import VariantRow, bert_calibration, compare_variants, compress
 from workbench.compress.distill import BertDistillConfig, cached_bert_student
 from workbench.compress.smooth import DEFAULT_ALPHA
 from workbench.data.sentences import distill_sentences, eval_sentences

@@ -18,14 +18,7 @@ from torch import nn
 from workbench.compress.prune import apply_pruning, count_nonzero
 from workbench.compress.quantize import apply_quantization
 from workbench.data.sentences import distill_sentences
-from workbench.models.bert import (
-    DEFAULT_MAX_LENGTH,
-    bert_flops,
-    count_params,
-    embed,
-    encode,
-    tokenize,
-)
+from workbench.models.bert import DEFAULT_MAX_LENGTH, bert_flops, count_params, embed, encode, tokenize
 from workbench.quality import embedding_quality, size_bytes
 
 CALIBRATION_SEED = 1   # distill_sentences seed for calibration text: apart from the students' seed 0

@@ -12,16 +12,8 @@ import torch
 from workbench.compress.compare import bert_calibration, compress
 from workbench.compress.distill import BertDistillConfig, distill_bert
 from workbench.data.sentences import corpus_sentences, distill_sentences, eval_sentences
-from workbench.models.bert import (
-    bert_flops,
-    count_params,
-    embed,
-    encode,
-    load_bert,
-    make_student,
-    tokenize,
-    vocabulary_words,
-)
+from workbench.models.bert import (bert_flops, count_params, embed, encode, load_bert, make_student, tokenize,
+                                   vocabulary_words)
 from workbench.quality import embedding_quality
 from workbench.workloads.base import RunContext, WorkloadOutput
 

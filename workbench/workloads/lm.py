@@ -15,8 +15,8 @@ from torch.nn import functional as F
 from workbench.data.batches import batchify, random_windows, sequential_chunks
 from workbench.data.corpus import Corpus, load_corpus
 from workbench.models.gpt import GPT, GPTConfig
-from workbench.models.lstm import LSTMLM, LSTMConfig
-from workbench.models.mlp import MLPLM, MLPConfig
+from workbench.models.lstm import LSTMConfig, LSTMLM
+from workbench.models.mlp import MLPConfig, MLPLM
 from workbench.settings import Settings
 from workbench.train import Trainer, TrainerConfig
 from workbench.workloads.base import RunContext, WorkloadOutput

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from workbench.compress.distill import lm_distill_loss_fn
 from workbench.data.corpus import load_corpus
-from workbench.models.lstm import LSTMLM, LSTMConfig
+from workbench.models.lstm import LSTMConfig, LSTMLM
 from workbench.train import Trainer, TrainerConfig
 from workbench.workloads.base import RunContext, WorkloadOutput
-from workbench.workloads.lm import (
-    build_model,
-    count_params,
-    evaluate,
-    lm_loss,
-    train_batches,
-)
+from workbench.workloads.lm import build_model, count_params, evaluate, lm_loss, train_batches
 
 TEMPERATURE = 2.0   # the seed code's temperature
 ALPHA = 0.5         # weight of the soft (teacher) term
