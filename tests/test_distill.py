@@ -1,12 +1,13 @@
 """Distillation: F10 against a hand computation, an LM student learns through the Trainer, the BERT
 losses against hand computations on a small random BERT, a real MiniLM student beats itself untrained."""
 import math
+from functools import partial
 
 import pytest
 import torch
-from torch import nn
 from torch.nn import functional as F
 
+import fakes.models
 from workbench.compress.distill import (BertDistillConfig, bert_distill_loss_fn, distill_bert, distill_lm,
                                         distillation_loss, embedding_loss, hidden_loss, lm_distill_loss_fn,
                                         teacher_layer_map)
@@ -56,13 +57,7 @@ def test_bad_temperature():
         distillation_loss(torch.zeros(1, 2), torch.zeros(1, 2), T=0)
 
 
-class TinyLSTM(nn.Module):
-    def __init__(self, V=12, d=8, h=32):
-        super().__init__()
-        self.embed, self.lstm, self.out = nn.Embedding(V, d), nn.LSTM(d, h, batch_first=True), nn.Linear(h, V)
-
-    def forward(self, x):
-        return self.out(self.lstm(self.embed(x))[0])          # (B, T, V)
+TinyLSTM = partial(fakes.models.TinyLSTM, V=12, h=32)
 
 
 def test_distill_lm_student_approaches_teacher():

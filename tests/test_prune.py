@@ -5,17 +5,9 @@ import pytest
 import torch
 from torch import nn
 
+from fakes.models import TinyLSTM
 from workbench.compress.prune import NO_SPEEDUP, apply_pruning
 from workbench.errors import ModelError, SettingsError
-
-
-class TinyLSTM(nn.Module):
-    def __init__(self, V=20, d=8, h=16):
-        super().__init__()
-        self.embed, self.lstm, self.out = nn.Embedding(V, d), nn.LSTM(d, h, batch_first=True), nn.Linear(h, V)
-
-    def forward(self, x):
-        return self.out(self.lstm(self.embed(x))[0])
 
 
 class TinyMLP(nn.Module):

@@ -5,21 +5,11 @@ import pytest
 import torch
 from torch import nn
 
+from fakes.models import TinyLSTM
 from workbench.compress.quantize import (KIND_FP16, KIND_INT8, KIND_NONE, KIND_SIMULATED, apply_quantization,
                                          dequantize_affine, dequantize_unit, fake_quantize_symmetric,
                                          int8_dynamic, int8_module_count, quantize_affine, quantize_unit)
 from workbench.errors import SettingsError, WorkbenchError
-
-
-class TinyLM(nn.Module):
-    """Stand-in for the lead's LSTM LM: Embedding -> LSTM -> Linear, logits (B, T, V)."""
-
-    def __init__(self, V=20, d=8, h=16):
-        super().__init__()
-        self.embed, self.lstm, self.out = nn.Embedding(V, d), nn.LSTM(d, h, batch_first=True), nn.Linear(h, V)
-
-    def forward(self, x):
-        return self.out(self.lstm(self.embed(x))[0])
 
 
 def test_f8_hand_values():
@@ -107,7 +97,7 @@ def test_fp16_on_gpu():  # pragma: no cover - no GPU in CI
 
 def test_real_int8_kernels_on_linear_and_lstm():
     torch.manual_seed(0)
-    model = TinyLM()
+    model = TinyLSTM()
     x = torch.randint(0, 20, (3, 7))
     ref = model(x).detach()
     with warnings.catch_warnings():
@@ -123,7 +113,7 @@ def test_real_int8_kernels_on_linear_and_lstm():
 
 def test_fake_quant_changes_only_matmul_weights():
     torch.manual_seed(0)
-    model = TinyLM()
+    model = TinyLSTM()
     emb = model.embed.weight.detach().clone()
     bias = model.out.bias.detach().clone()
     q, info = apply_quantization(model, 2, "per-tensor")

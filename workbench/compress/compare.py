@@ -18,7 +18,7 @@ from torch import nn
 from workbench.compress.prune import apply_pruning, count_nonzero
 from workbench.compress.quantize import apply_quantization
 from workbench.data.sentences import distill_sentences
-from workbench.models.bert import DEFAULT_MAX_LENGTH, bert_flops, count_params, embed, encode, tokenize
+from workbench.models.bert import DEFAULT_MAX_LENGTH, bert_flops, count_params, embed, encode, tokenized_batches
 from workbench.quality import embedding_quality, size_bytes
 
 CALIBRATION_SEED = 1   # distill_sentences seed for calibration text: apart from the students' seed 0
@@ -62,7 +62,7 @@ def compare_variants(variants: dict[str, nn.Module], tokenizer, sentences: list[
     """
     names = list(variants)
     reference = reference or names[0]
-    batches = [tokenize(tokenizer, sentences[i:i + batch_size], max_length) for i in range(0, len(sentences), batch_size)]
+    batches = tokenized_batches(tokenizer, sentences, batch_size, max_length)
     ref_emb = embed(variants[reference], tokenizer, sentences, batch_size, max_length)
     meter = meter or default_meter()
     lat = {n: [] for n in names}
@@ -113,8 +113,7 @@ def _is_int8(model: nn.Module) -> bool:
 def bert_calibration(tokenizer, n_sentences: int = 256, batch_size: int = 32,
                      max_length: int = DEFAULT_MAX_LENGTH) -> list[dict]:
     """Tokenized training sentences for SmoothQuant's calibration (never evaluation sentences)."""
-    sentences = distill_sentences(n_sentences, seed=CALIBRATION_SEED)
-    return [tokenize(tokenizer, sentences[i:i + batch_size], max_length) for i in range(0, len(sentences), batch_size)]
+    return tokenized_batches(tokenizer, distill_sentences(n_sentences, seed=CALIBRATION_SEED), batch_size, max_length)
 
 
 def compress(model: nn.Module, bits: int = 32, prune_ratio: float = 0.0, prune_kind: str = "neurons",

@@ -98,6 +98,12 @@ def tokenize(tokenizer, sentences: list[str], max_length: int = DEFAULT_MAX_LENG
     return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
 
+def tokenized_batches(tokenizer, sentences: list[str], batch_size: int = 32,
+                      max_length: int = DEFAULT_MAX_LENGTH) -> list[dict[str, torch.Tensor]]:
+    """The sentences in order, batch_size at a time, each tokenized as tokenize() does."""
+    return [tokenize(tokenizer, sentences[i:i + batch_size], max_length) for i in range(0, len(sentences), batch_size)]
+
+
 def vocabulary_words(tokenizer, limit: int = 12_000) -> list[str]:
     """The tokenizer's whole lower-case words (no ## pieces, digits or marks), in id order, at most limit.
 
@@ -127,8 +133,7 @@ def embed(model: nn.Module, tokenizer, sentences: list[str], batch_size: int = 3
           max_length: int = DEFAULT_MAX_LENGTH) -> torch.Tensor:
     """Mean-pooled sentence embeddings (N, H), fp32 on the CPU."""
     model.eval()
-    out = [encode(model, tokenize(tokenizer, sentences[i:i + batch_size], max_length)).cpu()
-           for i in range(0, len(sentences), batch_size)]
+    out = [encode(model, batch).cpu() for batch in tokenized_batches(tokenizer, sentences, batch_size, max_length)]
     return torch.cat(out)
 
 

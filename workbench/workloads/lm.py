@@ -157,7 +157,8 @@ def finish_lm(ctx: RunContext, model: nn.Module, corpus: Corpus, r: LMRecipe, tr
     limit = 2_000 if trainer.stopped_early else 20_000
     with ctx.window("evaluate"):
         base = evaluate(model, corpus, s.workload, r.seq_len, limit)
-        model, comp, notes = compress(model, s, calibration_batches(corpus, s, r))
+        calibration = calibration_batches(corpus, s, r) if s.smooth_alpha > 0 and s.bits == 8 else None
+        model, comp, notes = compress(model, s, calibration)
         after = evaluate(model, corpus, s.workload, r.seq_len, limit) if comp else base
     eval_flops = (base["eval_tokens"] + (after["eval_tokens"] if comp else 0)) * fwd_flops
     ctx.add_work(0, eval_flops)
